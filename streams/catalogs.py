@@ -1,0 +1,68 @@
+"""In-memory catalog and card indexes every worker builds from the compacted topics.
+
+Why not a Faust GlobalTable: with several workers it can loop in recovery (faust #283), and the
+catalogs are small read-mostly data; a dict per worker, fed by a plain consumer, is simpler.
+"""
+
+from __future__ import annotations
+
+from bisect import insort
+from datetime import date
+from typing import Any
+
+Entry = dict[str, Any]
+_FAR = date.max
+
+
+def entry_key(entry: Entry) -> str:
+    """Kafka key of a catalog row: one row per kind, facility, code and validity start."""
+    return f"{entry['kind']}|{entry['facility']}|{entry['code']}|{entry['valid_from'].isoformat()}"
+
+
+class CatalogSnapshot:
+    """Catalog rows indexed by (kind, facility, code), each list sorted by validity start."""
+
+    def __init__(self) -> None:
+        self._rows: dict[tuple[str, str, str], list[tuple[date, Entry]]] = {}
+
+    def __len__(self) -> int:
+        return sum(len(v) for v in self._rows.values())
+
+    def put(self, entry: Entry) -> None:
+        """Add or replace the row with the same key (compaction semantics)."""
+        self.delete(entry_key(entry))
+        slot = self._rows.setdefault((entry["kind"], entry["facility"], entry["code"]), [])
+        insort(slot, (entry["valid_from"], entry), key=lambda t: t[0])
+
+    def delete(self, key: str) -> None:
+        kind, facility, code, start = key.split("|")
+        slot = self._rows.get((kind, facility, code))
+        if slot:
+            slot[:] = [t for t in slot if t[0].isoformat() != start]
+
+    def find(self, kind: str, facility: str, code: str, on: date) -> Entry | None:
+        """The facility's entry valid on ``on``, else the national one, else None."""
+        for owner in (facility, ""):
+            for start, entry in reversed(self._rows.get((kind, owner, code), ())):
+                if start <= on <= (entry["valid_to"] or _FAR):
+                    return entry
+        return None
+
+
+class CardRegistry:
+    """Registered cards by card number (hi.cards is compacted by card number)."""
+
+    def __init__(self) -> None:
+        self._cards: dict[str, Entry] = {}
+
+    def __len__(self) -> int:
+        return len(self._cards)
+
+    def put(self, card: Entry) -> None:
+        self._cards[card["card_no"]] = card
+
+    def delete(self, card_no: str) -> None:
+        self._cards.pop(card_no, None)
+
+    def find(self, card_no: str) -> Entry | None:
+        return self._cards.get(card_no)

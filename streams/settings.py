@@ -1,0 +1,74 @@
+"""The one settings object: built once (``Settings.load()``), frozen, passed in everywhere.
+
+Values come from ``HIREVIEW_*`` environment variables (e.g. ``HIREVIEW_KAFKA_PORT=39092``) or an
+optional ``.env``-style file named by ``HIREVIEW_CONFIG``. Nothing here runs at import time.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="HIREVIEW_", frozen=True, extra="forbid")
+
+    # --- where things live -------------------------------------------------------------------
+    state_dir: Path = Field(ROOT / ".cache", description="Runtime state: service data, pids, logs")
+    avro_dir: Path = Field(ROOT / "avro", description="Schemas, topic catalogue, examples")
+    infra_dir: Path = Field(ROOT / "infra", description="Kafka pom/configs, ClickHouse config, DDL")
+
+    # --- Kafka ----------------------------------------------------------------------------------
+    kafka_host: str = Field("127.0.0.1", description="Broker host (loopback by default)")
+    kafka_port: int = Field(39092, description="Broker PLAINTEXT port")
+    kafka_controller_port: int = Field(39093, description="KRaft controller port")
+    kafka_heap_mb: int = Field(768, description="Broker JVM max heap (MiB)")
+    partitions: int = Field(4, ge=1, description="Partitions of hi.claims and co-partitioned topics")
+    topic_prefix: str = Field("", description="Prefix for every topic name (tests isolate with it)")
+    schema_registry_url: str | None = Field(
+        None, description="Confluent-compatible Schema Registry; file registry when unset"
+    )
+
+    # --- ClickHouse -----------------------------------------------------------------------------
+    clickhouse_host: str = Field("127.0.0.1", description="ClickHouse host")
+    clickhouse_port: int = Field(39000, description="ClickHouse native TCP port")
+    clickhouse_http_port: int = Field(38123, description="ClickHouse HTTP port")
+    clickhouse_database: str = Field("hireview", description="Database for hireview tables")
+
+    # --- worker ---------------------------------------------------------------------------------
+    app_id: str = Field("hireview-appraiser", description="Faust app id (consumer group, tables)")
+    worker_web_port: int = Field(36066, description="Faust web/metrics port of the worker")
+    history_keep_days: int = Field(400, description="Visits younger than this stay in history")
+    history_min_visits: int = Field(6, description="Last N visits kept whatever their age")
+    rocksdb_cache_mb: int = Field(32, description="Block cache per RocksDB partition (MiB)")
+
+    # --- sink -----------------------------------------------------------------------------------
+    sink_group: str = Field("hireview-sink", description="Consumer group of the ClickHouse sink")
+    sink_batch_size: int = Field(5000, ge=1, description="Max rows per INSERT batch")
+    sink_batch_seconds: float = Field(1.0, gt=0, description="Max seconds a batch waits")
+    sink_metrics_port: int = Field(36067, description="Prometheus port of the sink")
+
+    # --- rules ----------------------------------------------------------------------------------
+    late_submission_hours: int = Field(24, description="Hours after NGAY_TTOAN a claim may arrive")
+
+    @classmethod
+    def load(cls) -> Settings:
+        """Build from the environment (and ``HIREVIEW_CONFIG`` file when given)."""
+        config = os.environ.get("HIREVIEW_CONFIG")
+        if config:
+            return cls(_env_file=config)  # type: ignore[call-arg]
+        return cls()
+
+    # --- derived --------------------------------------------------------------------------------
+    @property
+    def bootstrap(self) -> str:
+        return f"{self.kafka_host}:{self.kafka_port}"
+
+    def topic(self, name: str) -> str:
+        """Full topic name for a catalogue name such as ``hi.claims``."""
+        return f"{self.topic_prefix}{name}"
