@@ -30,15 +30,17 @@ class CatalogSnapshot:
 
     def put(self, entry: Entry) -> None:
         """Add or replace the row with the same key (compaction semantics)."""
-        self.delete(entry_key(entry))
-        slot = self._rows.setdefault((entry["kind"], entry["facility"], entry["code"]), [])
+        slot_key = (entry["kind"], entry["facility"], entry["code"])
+        slot = [t for t in self._rows.get(slot_key, ()) if t[0] != entry["valid_from"]]
         insort(slot, (entry["valid_from"], entry), key=lambda t: t[0])
+        # Swap in a new list: readers in another thread never see a half-updated slot.
+        self._rows[slot_key] = slot
 
     def delete(self, key: str) -> None:
         kind, facility, code, start = key.split("|")
         slot = self._rows.get((kind, facility, code))
         if slot:
-            slot[:] = [t for t in slot if t[0].isoformat() != start]
+            self._rows[(kind, facility, code)] = [t for t in slot if t[0].isoformat() != start]
 
     def find(self, kind: str, facility: str, code: str, on: date) -> Entry | None:
         """The facility's entry valid on ``on``, else the national one, else None."""

@@ -1,0 +1,112 @@
+"""The Faust worker, assembled visibly in one place.
+
+    hi.claims (key: person) ──▶ appraise agent: decode → enrich (catalogs, history table)
+                                 → rules → decision ──▶ hi.decisions, hi.warnings, hi.claims.dlq
+
+The agent is thin: ``streams.processor`` holds every decision. At-least-once: Faust flushes the
+producer before it commits the consumed offsets, and a replayed claim re-emits its stored decision.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Any
+
+import faust
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
+from streams import history as hist
+from streams.codec import Codec
+from streams.metrics import Metrics
+from streams.processor import DeadLetter, Enrichment, appraise, decode_claim
+from streams.settings import Settings
+
+
+@dataclass(frozen=True)
+class Worker:
+    app: faust.App
+    agent: Any
+
+
+def create_app(settings: Settings, codec: Codec, ref: Enrichment, metrics: Metrics) -> Worker:
+    """Build the Faust app from the settings: topics, the history table and the agent."""
+    app = faust.App(
+        settings.app_id,
+        broker=f"kafka://{settings.bootstrap}",
+        store="rocksdb://",
+        datadir=str(settings.state_dir / "worker" / settings.app_id),
+        topic_partitions=settings.partitions,
+        topic_replication_factor=1,
+        table_standby_replicas=0,
+        processing_guarantee="at_least_once",
+        consumer_auto_offset_reset="earliest",
+        broker_commit_every=2000,
+        broker_commit_interval=1.0,
+        stream_wait_empty=False,
+        producer_acks=-1,
+        web_host="127.0.0.1",
+        web_port=settings.worker_web_port,
+        web_enabled=True,
+    )
+    t = settings.topic
+    raw = {"key_type": bytes, "value_type": bytes, "key_serializer": "raw",
+           "value_serializer": "raw"}
+    claims = app.topic(t("hi.claims"), partitions=settings.partitions, **raw)
+    decisions = app.topic(t("hi.decisions"), partitions=settings.partitions, **raw)
+    warnings = app.topic(t("hi.warnings"), partitions=settings.partitions, **raw)
+    dlq = app.topic(t("hi.claims.dlq"), partitions=1, **raw)
+    visits = app.Table(
+        "history",
+        key_serializer="raw",
+        value_serializer="raw",
+        partitions=settings.partitions,
+        options={  # a fresh dict: faust pops keys out of it
+            "block_cache_size": settings.rocksdb_cache_mb << 20,
+            "write_buffer_size": 8 << 20,
+            "max_write_buffer_number": 2,
+        },
+    )
+    encode_decision = codec.encoder("decision")
+    ref = Enrichment(ref.engine, ref.catalog, ref.cards, settings.history_keep_days,
+                     settings.history_min_visits)
+
+    @app.agent(claims, concurrency=1)
+    async def appraise_claims(stream: faust.StreamT[bytes]) -> AsyncIterator[None]:
+        async for event in stream.events():
+            msg = event.message
+            metrics.claims_total.inc()
+            started = time.perf_counter()
+            claim = decode_claim(codec.decode, msg.key, msg.value)
+            if isinstance(claim, DeadLetter):
+                metrics.dead_letters_total.labels(claim.reason).inc()
+                await dlq.send(key=msg.key, value=msg.value, headers=[
+                    ("reason", claim.reason.encode()), ("detail", claim.detail.encode()),
+                    ("topic", msg.topic.encode()), ("partition", str(msg.partition).encode()),
+                    ("offset", str(msg.offset).encode()),
+                ])
+                yield None
+                continue
+            key = msg.key
+            result = appraise(claim, hist.loads(visits.get(key)), ref)
+            if not result.replayed:
+                visits[key] = hist.dumps(result.visits)
+            metrics.appraise_seconds.observe(time.perf_counter() - started)
+            for decision in (result.decision, *result.amendments):
+                await decisions.send(key=key, value=encode_decision(decision))
+                metrics.decisions_total.labels(decision["outcome"]).inc()
+            for decision in result.review:
+                await warnings.send(key=decision["facility"].encode(),
+                                    value=encode_decision(decision))
+            for h in result.decision["hits"]:
+                metrics.rule_hits_total.labels(h["code"]).inc()
+            if msg.timestamp:
+                metrics.submit_to_decision_seconds.observe(max(0.0, time.time() - msg.timestamp))
+            yield None
+
+    @app.page("/metrics")
+    async def prometheus(web: Any, request: Any) -> Any:
+        return web.bytes(generate_latest(metrics.registry), content_type=CONTENT_TYPE_LATEST)
+
+    return Worker(app, appraise_claims)

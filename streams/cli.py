@@ -1,0 +1,146 @@
+"""``hireview`` — the one command-line entry point. Subcommands import their code lazily."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from streams.settings import Settings
+
+
+def _infra(settings: Settings, args: argparse.Namespace) -> int:
+    from streams import infra
+
+    if args.action == "up":
+        infra.up(settings)
+    elif args.action == "down":
+        infra.down(settings)
+    for name, state in infra.status(settings).items():
+        print(f"{name:12} {state}")
+    return 0
+
+
+def _db(settings: Settings, args: argparse.Namespace) -> int:
+    from streams import db
+
+    applied = db.migrate(settings)
+    print(f"{len(applied)} migration(s) applied" + (f": {', '.join(applied)}" if applied else ""))
+    return 0
+
+
+def _topics(settings: Settings, args: argparse.Namespace) -> int:
+    from streams.kafka import create_topics
+
+    created = create_topics(settings)
+    print(f"{len(created)} topic(s) created" + (f": {', '.join(created)}" if created else ""))
+    return 0
+
+
+def _worker(settings: Settings, args: argparse.Namespace) -> int:
+    from streams.runtime import run_worker
+
+    run_worker(settings)
+    return 0
+
+
+def _sink(settings: Settings, args: argparse.Namespace) -> int:
+    from streams.runtime import run_sink_process
+
+    run_sink_process(settings)
+    return 0
+
+
+def _simulate(settings: Settings, args: argparse.Namespace) -> int:
+    from streams.runtime import simulate_and_publish
+
+    simulate_and_publish(settings, claims=args.claims, rate=args.rate,
+                         violations=args.violations, seed=args.seed, labels_path=args.labels)
+    return 0
+
+
+def _demo(settings: Settings, args: argparse.Namespace) -> int:
+    from streams.demo import run_demo
+
+    return run_demo(settings, claims=args.claims, rate=args.rate, keep_running=not args.exit)
+
+
+def _bench(settings: Settings, args: argparse.Namespace) -> int:
+    from streams.bench import run_bench
+
+    return run_bench(settings, claims=args.claims, as_json=args.json)
+
+
+def _rules(settings: Settings, args: argparse.Namespace) -> int:
+    from rules.docs import describe, render_markdown
+    from rules.engine import Engine
+
+    engine = Engine.load()
+    if args.action == "list":
+        for rule in engine.rules:
+            m = rule.meta
+            print(f"{m.code}  {m.severity.value:8} {m.title}")
+    elif args.action == "show":
+        print(describe(args.code))
+    else:
+        print(render_markdown(engine))
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="hireview", description="Real-time HI claim appraisal")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    s = sub.add_parser("infra", help="local Kafka (KRaft) and ClickHouse on loopback")
+    s.add_argument("action", choices=["up", "down", "status"])
+    s.set_defaults(run=_infra)
+
+    s = sub.add_parser("db", help="ClickHouse schema")
+    s.add_argument("action", choices=["migrate"])
+    s.set_defaults(run=_db)
+
+    s = sub.add_parser("topics", help="create the topics of avro/topics.yaml")
+    s.add_argument("action", choices=["create"])
+    s.set_defaults(run=_topics)
+
+    sub.add_parser("worker", help="run the appraisal worker (Faust)").set_defaults(run=_worker)
+    sub.add_parser("sink", help="run the ClickHouse sink").set_defaults(run=_sink)
+
+    s = sub.add_parser("simulate", help="publish synthetic catalogs, cards and claims")
+    s.add_argument("--claims", type=int, default=1000, help="number of claims")
+    s.add_argument("--rate", type=float, default=0.0, help="claims per second (0 = unthrottled)")
+    s.add_argument("--violations", type=float, default=0.1, help="share of claims with a violation")
+    s.add_argument("--seed", type=int, default=1, help="random seed")
+    s.add_argument("--labels", default=None, help="write ground-truth labels (JSON lines) here")
+    s.set_defaults(run=_simulate)
+
+    s = sub.add_parser("demo", help="bring everything up and stream simulated discharges")
+    s.add_argument("--claims", type=int, default=5000)
+    s.add_argument("--rate", type=float, default=200.0)
+    s.add_argument("--exit", action="store_true", help="stop everything when the claims are in")
+    s.set_defaults(run=_demo)
+
+    s = sub.add_parser("bench", help="drive simulated claims through the real pipeline")
+    s.add_argument("--claims", type=int, default=20000)
+    s.add_argument("--json", action="store_true", help="print figures as JSON")
+    s.set_defaults(run=_bench)
+
+    s = sub.add_parser("rules", help="the rule catalogue")
+    s.add_argument("action", choices=["list", "show", "doc"])
+    s.add_argument("code", nargs="?")
+    s.set_defaults(run=_rules)
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    if getattr(args, "action", None) == "show" and not args.code:
+        print("hireview rules show: give a rule code, e.g. CB01", file=sys.stderr)
+        return 2
+    settings = Settings.load()
+    rc: int = args.run(settings, args)
+    return rc
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,106 @@
+"""A person's visit history, as kept in the worker's RocksDB table (key: person_key).
+
+Pure functions over a list of visit dicts (see docs/contracts.md). Stored as orjson bytes; the
+few datetime fields are restored on load so rules see the same types as in a decoded claim.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+import orjson
+
+Visit = dict[str, Any]
+INPATIENT_TYPES = frozenset({"03", "04", "09"})
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def identity(record: dict[str, Any]) -> tuple[str, str, int]:
+    return (record["facility"], record["claim_id"], record["version"])
+
+
+def visit_of(claim: dict[str, Any], decision: dict[str, Any]) -> Visit:
+    header = claim["header"]
+    return {
+        "facility": claim["facility"],
+        "claim_id": claim["claim_id"],
+        "version": claim["version"],
+        "content_hash": claim["content_hash"],
+        "admitted": header["ngay_vao"],
+        "discharged": header["ngay_ra"],
+        "inpatient": header["ma_loai_kcb"] in INPATIENT_TYPES,
+        "status": "under_appraisal",
+        "decision": decision,
+    }
+
+
+def prior(visits: list[Visit], claim: dict[str, Any]) -> list[Visit]:
+    """History as it was before ``claim``: a replayed claim must not see itself."""
+    me = identity(claim)
+    return [v for v in visits if identity(v) != me]
+
+
+def find(visits: list[Visit], key: tuple[str, str, int]) -> Visit | None:
+    for v in visits:
+        if identity(v) == key:
+            return v
+    return None
+
+
+def record(visits: list[Visit], visit: Visit, keep_days: int, min_visits: int) -> list[Visit]:
+    """Add or replace ``visit``; drop visits older than ``keep_days`` beyond the last N."""
+    me = identity(visit)
+    out = [v for v in visits if identity(v) != me]
+    out.append(visit)
+    out.sort(key=lambda v: (v["admitted"], v["claim_id"], v["version"]))
+    newest = max(v["discharged"] for v in out)
+    horizon = newest - timedelta(days=keep_days)
+    cut = len(out) - min_visits
+    return [v for i, v in enumerate(out) if i >= cut or v["discharged"] >= horizon]
+
+
+def replace_decision(visits: list[Visit], decision: dict[str, Any]) -> list[Visit]:
+    me = identity(decision)
+    return [({**v, "decision": decision} if identity(v) == me else v) for v in visits]
+
+
+# --- storage --------------------------------------------------------------------------------------
+def _ms(value: datetime) -> int:
+    return int((value - _EPOCH).total_seconds() * 1000)
+
+
+def _default(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return {"$t": _ms(value)} if value.tzinfo else {"$l": value.isoformat()}
+    if isinstance(value, date):
+        return {"$d": value.isoformat()}
+    raise TypeError(f"cannot store {type(value).__name__} in history")
+
+
+def _restore(value: Any) -> Any:
+    if isinstance(value, dict):
+        if len(value) == 1:
+            if "$l" in value:
+                return datetime.fromisoformat(value["$l"])
+            if "$t" in value:
+                return _EPOCH + timedelta(milliseconds=value["$t"])
+            if "$d" in value:
+                return date.fromisoformat(value["$d"])
+        return {k: _restore(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_restore(v) for v in value]
+    return value
+
+
+def dumps(visits: list[Visit]) -> bytes:
+    # OPT_PASSTHROUGH_DATETIME routes datetimes to _default so local and UTC stay distinct.
+    return orjson.dumps(visits, default=_default, option=orjson.OPT_PASSTHROUGH_DATETIME)
+
+
+def loads(data: bytes | None) -> list[Visit]:
+    if not data:
+        return []
+    restored = _restore(orjson.loads(data))
+    assert isinstance(restored, list)
+    return restored

@@ -1,0 +1,57 @@
+"""Kafka plumbing shared by the CLI, simulator, benchmarks and tests: topics and producers."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import yaml
+from confluent_kafka import Producer
+from confluent_kafka.admin import AdminClient, NewTopic
+
+from streams.settings import Settings
+
+
+def topic_specs(settings: Settings) -> list[dict[str, Any]]:
+    """The topic catalogue (avro/topics.yaml) with partition counts resolved."""
+    data = yaml.safe_load(Path(settings.avro_dir / "topics.yaml").read_text())
+    specs = []
+    for t in data["topics"]:
+        parts = t.get("partitions", 1)
+        specs.append({
+            "name": settings.topic(t["name"]),
+            "partitions": settings.partitions if parts == "settings.partitions" else int(parts),
+            "config": {"cleanup.policy": t.get("cleanup_policy", "delete")},
+        })
+    return specs
+
+
+def create_topics(settings: Settings) -> list[str]:
+    """Create every catalogue topic that does not exist yet; returns the ones created."""
+    admin = AdminClient({"bootstrap.servers": settings.bootstrap})
+    existing = set(admin.list_topics(timeout=10).topics)
+    new = [NewTopic(s["name"], num_partitions=s["partitions"], replication_factor=1,
+                    config=s["config"]) for s in topic_specs(settings) if s["name"] not in existing]
+    if not new:
+        return []
+    for name, future in admin.create_topics(new).items():
+        try:
+            future.result()
+        except Exception as exc:  # a concurrent creator won the race: fine
+            if "TOPIC_ALREADY_EXISTS" not in str(exc):
+                raise
+    return [t.topic for t in new]
+
+
+def producer(settings: Settings, **overrides: Any) -> Producer:
+    """An acks=all idempotent producer that partitions like Faust/Java (murmur2)."""
+    conf: dict[str, Any] = {
+        "bootstrap.servers": settings.bootstrap,
+        "acks": "all",
+        "enable.idempotence": True,
+        "partitioner": "murmur2_random",
+        "linger.ms": 5,
+        "compression.type": "lz4",
+    }
+    conf.update(overrides)
+    return Producer(conf)

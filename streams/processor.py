@@ -1,0 +1,105 @@
+"""The appraisal pipeline as pure functions: decode → enrich → rules → decision.
+
+The Faust agent (streams/app.py) only feeds events in and sends what comes out; everything that
+decides anything is here, testable without Kafka.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from rules.decision import amend, decide, needs_review
+from rules.engine import Context, Engine
+from streams import history as hist
+from streams.catalogs import CardRegistry, CatalogSnapshot
+from streams.codec import InvalidMessage
+
+Record = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class DeadLetter:
+    """An event that cannot be appraised; goes to the DLQ with the reason."""
+
+    reason: str
+    detail: str
+
+
+@dataclass
+class Appraisal:
+    """What one claim event produces."""
+
+    claim: Record
+    decision: Record
+    amendments: list[Record] = field(default_factory=list)  # earlier claims' amended decisions
+    visits: list[hist.Visit] = field(default_factory=list)  # the person's new history
+    replayed: bool = False  # same claim version seen before: decision re-emitted unchanged
+
+    @property
+    def review(self) -> list[Record]:
+        """Decisions that need an appraiser (go to hi.warnings)."""
+        return [d for d in (self.decision, *self.amendments) if needs_review(d)]
+
+
+@dataclass(frozen=True)
+class Enrichment:
+    """Reference data the worker holds: catalogs, cards, and the rule engine."""
+
+    engine: Engine
+    catalog: CatalogSnapshot
+    cards: CardRegistry
+    keep_days: int = 400
+    min_visits: int = 6
+
+
+def appraise(
+    claim: Record,
+    visits: list[hist.Visit],
+    ref: Enrichment,
+    now: Callable[[], datetime] = lambda: datetime.now(UTC),
+) -> Appraisal:
+    """Appraise one decoded claim against the person's history (as stored before it)."""
+    seen = hist.find(visits, hist.identity(claim))
+    if seen is not None and seen["content_hash"] == claim["content_hash"]:
+        # At-least-once replay: the decision (possibly amended since) is already made.
+        return Appraisal(claim, seen["decision"], visits=visits, replayed=True)
+
+    before = hist.prior(visits, claim)
+    ctx = Context(claim=claim, catalog=ref.catalog, cards=ref.cards, history=before)
+    hits = ref.engine.evaluate(ctx)
+    decided_at = now()
+    decision = decide(claim, hits, ref.engine.version, decided_at)
+
+    amendments: list[Record] = []
+    for partner, hit in ref.engine.partner_hits(claim, hits, before):
+        earlier = partner["decision"]
+        if any(h["code"] == hit.code and h["inputs"] == hit.inputs for h in earlier["hits"]):
+            continue  # already amended for this pair
+        amended = amend(earlier, [hit], decided_at)
+        before = hist.replace_decision(before, amended)
+        amendments.append(amended)
+
+    new_visits = hist.record(
+        before, hist.visit_of(claim, decision), ref.keep_days, ref.min_visits
+    )
+    return Appraisal(claim, decision, amendments, new_visits)
+
+
+def decode_claim(
+    decode: Callable[[bytes, str], Record], key: bytes | None, value: bytes | None
+) -> Record | DeadLetter:
+    """Decode and check the envelope of a ``hi.claims`` event."""
+    if value is None:
+        return DeadLetter("empty", "event has no value")
+    try:
+        claim = decode(value, "claim")
+    except InvalidMessage as exc:
+        return DeadLetter(exc.reason, str(exc))
+    if key is None or key.decode("utf-8", "replace") != claim["person_key"]:
+        return DeadLetter(
+            "bad_key", f"key {key!r} does not match person_key {claim['person_key']!r}"
+        )
+    return claim

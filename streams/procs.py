@@ -1,0 +1,102 @@
+"""Start and stop hireview processes (worker, sink) as children: used by demo, bench and tests."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from streams.settings import Settings
+
+
+def settings_env(settings: Settings) -> dict[str, str]:
+    """Environment that rebuilds ``settings`` in a child process."""
+    env = dict(os.environ)
+    for name, value in settings.model_dump().items():
+        if value is not None:
+            env[f"HIREVIEW_{name.upper()}"] = str(value)
+    return env
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+class Child:
+    """A ``hireview <command>`` child process with its output in a log file."""
+
+    def __init__(self, settings: Settings, command: str, log_dir: Path) -> None:
+        log_dir.mkdir(parents=True, exist_ok=True)
+        self.command = command
+        self.log_path = log_dir / f"{command}.log"
+        self._log = self.log_path.open("ab")
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "streams.cli", command],
+            env=settings_env(settings), stdout=self._log, stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+
+    @property
+    def pid(self) -> int:
+        return self.proc.pid
+
+    def alive(self) -> bool:
+        return self.proc.poll() is None
+
+    def kill(self) -> None:
+        """SIGKILL: the crash case (nothing flushed, nothing committed)."""
+        if self.alive():
+            os.killpg(self.proc.pid, signal.SIGKILL)
+        self.proc.wait(timeout=30)
+        self._log.close()
+
+    def stop(self, timeout: float = 30.0) -> None:
+        if self.alive():
+            os.killpg(self.proc.pid, signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                self.kill()
+                return
+        self._log.close()
+
+    def peak_rss_mb(self) -> float:
+        """Peak resident set size so far (VmHWM) of the child, in MiB."""
+        try:
+            for line in Path(f"/proc/{self.proc.pid}/status").read_text().splitlines():
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+        except OSError:
+            pass
+        return 0.0
+
+    def tail(self, lines: int = 40) -> str:
+        try:
+            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+        except OSError:
+            return ""
+
+
+def wait_for(predicate: Callable[[], bool], timeout: float, what: str, interval: float = 0.5,
+             children: tuple[Child, ...] = ()) -> None:
+    """Poll ``predicate()`` until true; fail with the children's log tails on timeout/crash."""
+    deadline = time.monotonic() + timeout
+    while True:
+        if predicate():
+            return
+        for child in children:
+            if not child.alive():
+                raise RuntimeError(f"{child.command} exited ({child.proc.returncode}) while "
+                                   f"waiting for {what}:\n{child.tail()}")
+        if time.monotonic() > deadline:
+            tails = "\n".join(f"--- {c.command}\n{c.tail()}" for c in children)
+            raise TimeoutError(f"timed out after {timeout:.0f}s waiting for {what}\n{tails}")
+        time.sleep(interval)

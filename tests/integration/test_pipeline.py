@@ -1,0 +1,114 @@
+"""End to end through the real Kafka, Faust worker, sink and ClickHouse."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from streams import db
+from streams.procs import Child, wait_for
+from streams.runtime import simulate_and_publish
+from streams.settings import Settings
+
+pytestmark = [pytest.mark.kafka, pytest.mark.clickhouse]
+
+Key = tuple[str, str, int]
+
+
+def expected_labels(sim: Any) -> dict[Key, frozenset[str]]:
+    return {(c.claim["facility"], c.claim["claim_id"], c.claim["version"]): c.labels
+            for c in sim.claims}
+
+
+def current_decisions(settings: Settings) -> dict[Key, tuple[str, frozenset[str]]]:
+    rows = db.connect(settings).execute(
+        "SELECT facility, claim_id, version, outcome, hit_codes FROM decisions FINAL"
+    )
+    return {(f, c, int(v)): (o, frozenset(h)) for f, c, v, o, h in rows}
+
+
+def matches(settings: Settings, expected: dict[Key, frozenset[str]]) -> bool:
+    got = current_decisions(settings)
+    return len(got) == len(expected) and all(got[k][1] == v for k, v in expected.items()
+                                             if k in got)
+
+
+def mismatches(settings: Settings, expected: dict[Key, frozenset[str]]) -> list[str]:
+    got = current_decisions(settings)
+    out = [f"missing decision for {k}" for k in expected if k not in got]
+    out += [f"unexpected decision for {k}" for k in got if k not in expected]
+    out += [f"{k}: labelled {sorted(v)}, detected {sorted(got[k][1])}"
+            for k, v in expected.items() if k in got and got[k][1] != v]
+    return out
+
+
+def run_until_matched(settings: Settings, expected: dict[Key, frozenset[str]],
+                      children: tuple[Child, ...], timeout: float) -> None:
+    try:
+        wait_for(lambda: matches(settings, expected), timeout, "every decision in ClickHouse",
+                 interval=1.0, children=children)
+    except TimeoutError:
+        problems = mismatches(settings, expected)
+        raise AssertionError(f"{len(problems)} problems, e.g. {problems[:10]}") from None
+
+
+def test_every_injected_violation_detected_and_no_clean_claim_rejected(
+    isolated: Settings, tmp_path: Path
+) -> None:
+    db.migrate(isolated)
+    sim = simulate_and_publish(isolated, claims=3000, rate=0, violations=0.4, seed=11)
+    expected = expected_labels(sim)
+    assert len({code for labels in expected.values() for code in labels}) == 8
+
+    worker, sink = Child(isolated, "worker", tmp_path), Child(isolated, "sink", tmp_path)
+    try:
+        run_until_matched(isolated, expected, (worker, sink), timeout=300)
+    finally:
+        worker.stop()
+        sink.stop()
+
+    decisions = current_decisions(isolated)
+    assert len(decisions) == len(expected)  # exactly N current decisions
+    clean = [k for k, labels in expected.items() if not labels]
+    assert clean and all(decisions[k][0] == "ACCEPT" for k in clean)
+    dup = db.connect(isolated).execute(
+        "SELECT count() FROM (SELECT facility, claim_id, version FROM decisions FINAL "
+        "GROUP BY facility, claim_id, version HAVING count() > 1)"
+    )
+    assert dup[0][0] == 0
+
+
+def test_sigkill_of_worker_and_sink_loses_and_doubles_nothing(
+    isolated: Settings, tmp_path: Path
+) -> None:
+    db.migrate(isolated)
+    sim = simulate_and_publish(isolated, claims=2500, rate=0, violations=0.3, seed=5)
+    expected = expected_labels(sim)
+    client = db.connect(isolated)
+
+    worker, sink = Child(isolated, "worker", tmp_path), Child(isolated, "sink", tmp_path)
+    # Kill both once part of the work is stored: some decisions are produced but not yet
+    # committed, some batches inserted but their offsets not yet committed.
+    wait_for(lambda: client.execute("SELECT count() FROM decisions")[0][0] >= 300, 240,
+             "first decisions stored", children=(worker, sink))
+    worker.kill()
+    sink.kill()
+    partial = client.execute("SELECT count() FROM decisions FINAL")[0][0]
+    assert 0 < partial < len(expected), "the kill must happen mid-run"
+
+    worker, sink = Child(isolated, "worker", tmp_path), Child(isolated, "sink", tmp_path)
+    try:
+        run_until_matched(isolated, expected, (worker, sink), timeout=300)
+    finally:
+        worker.stop()
+        sink.stop()
+    totals = client.execute(
+        "SELECT count(), sum(requested), sum(approved) FROM decisions FINAL"
+    )[0]
+    assert totals[0] == len(expected)
+    claimed = sum(c.claim["header"]["t_bhtt"] for c in sim.claims)
+    assert abs(float(totals[1]) - claimed) < 0.01 * len(expected)
+    daily = client.execute("SELECT sum(claims) FROM facility_daily")[0][0]
+    assert daily == len(expected)
