@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# One entry for a fresh Debian 12 machine (Python 3.11, Java 17, Maven):
+#   bash infra/dev.sh demo   set up, then run the main job (hireview demo)
+#   bash infra/dev.sh test   set up, then run the whole test suite (unit + integration)
+#   bash infra/dev.sh setup  only set up
+# Setup is idempotent: system packages via apt when missing, a venv in .venv, the project
+# installed editable with its dev extras. Kafka jars come from Maven Central on first `infra up`.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PY=${PYTHON:-python3}
+
+need_apt=()
+command -v clickhouse-server >/dev/null || need_apt+=(clickhouse-server clickhouse-client)
+command -v java >/dev/null || need_apt+=(openjdk-17-jre-headless)
+command -v mvn >/dev/null || need_apt+=(maven)
+"$PY" -c 'import venv, ensurepip' 2>/dev/null || need_apt+=(python3-venv)
+if [ ${#need_apt[@]} -gt 0 ]; then
+  echo "==> apt-get install ${need_apt[*]}"
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need_apt[@]}" >/dev/null
+fi
+
+if [ ! -x .venv/bin/python ]; then
+  echo "==> creating .venv"
+  "$PY" -m venv .venv
+fi
+stamp=.venv/.installed-$(sha256sum pyproject.toml | cut -c1-16)
+if [ ! -f "$stamp" ]; then
+  echo "==> installing Python dependencies"
+  .venv/bin/pip install -q --upgrade pip
+  .venv/bin/pip install -q -e ".[dev]"
+  touch "$stamp"
+fi
+
+case "${1:-setup}" in
+  setup) ;;
+  demo)  shift; exec .venv/bin/hireview demo "$@" ;;
+  test)  shift; .venv/bin/hireview infra up
+         exec .venv/bin/pytest -p no:cacheprovider "$@" ;;
+  *) echo "usage: bash infra/dev.sh [setup|demo|test]" >&2; exit 2 ;;
+esac

@@ -1,0 +1,184 @@
+"""``hireview bench``: N simulated claims through the real pipeline, figures printed.
+
+Measures, in one run: end-to-end claims/s (first claim sent → last decision produced),
+submit→decision latency (Kafka timestamps of the decision vs the claim's send time),
+decision→ClickHouse latency (the sink's histogram), the worker's peak RSS, and the raw ceiling:
+consume + Avro decode only, no rules, no state.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+import urllib.request
+import uuid
+from typing import Any
+
+import orjson
+from confluent_kafka import Consumer
+from confluent_kafka.admin import AdminClient
+
+from streams import db, infra
+from streams.kafka import create_topics, producer
+from streams.procs import Child, free_port, wait_for
+from streams.runtime import make_codec, publish_reference
+from streams.settings import Settings
+
+
+def _quantile(values: list[float], q: float) -> float:
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+def _histogram_quantile(text: str, name: str, q: float) -> float:
+    """Quantile from a Prometheus histogram exposition (linear inside the bucket)."""
+    buckets = []
+    for line in text.splitlines():
+        if line.startswith(f"{name}_bucket"):
+            le = line.split('le="')[1].split('"')[0]
+            buckets.append((float("inf") if le == "+Inf" else float(le), float(line.split()[-1])))
+    if not buckets or buckets[-1][1] == 0:
+        return float("nan")
+    rank, prev_le, prev_n = q * buckets[-1][1], 0.0, 0.0
+    for le, n in buckets:
+        if n >= rank:
+            if le == float("inf"):
+                return prev_le
+            return prev_le + (le - prev_le) * ((rank - prev_n) / max(n - prev_n, 1e-9))
+        prev_le, prev_n = le, n
+    return prev_le
+
+
+def _group_stable(settings: Settings, group: str) -> bool:
+    admin = AdminClient({"bootstrap.servers": settings.bootstrap})
+    try:
+        desc = admin.describe_consumer_groups([group])[group].result(timeout=5)
+    except Exception:
+        return False
+    return str(desc.state).endswith("STABLE") and len(desc.members) > 0
+
+
+class DecisionWatch(threading.Thread):
+    """Records the Kafka timestamp of each first decision on hi.decisions."""
+
+    def __init__(self, settings: Settings, decode: Any) -> None:
+        super().__init__(daemon=True)
+        self.seen: dict[tuple[str, str, int], float] = {}
+        self._decode = decode
+        self._stop = threading.Event()
+        self._consumer = Consumer({"bootstrap.servers": settings.bootstrap,
+                                   "group.id": f"bench-watch-{uuid.uuid4().hex[:6]}",
+                                   "auto.offset.reset": "earliest"})
+        self._consumer.subscribe([settings.topic("hi.decisions")])
+
+    def run(self) -> None:
+        while not self._stop.is_set():
+            for msg in self._consumer.consume(1000, 0.2):
+                if msg.error():
+                    continue
+                d = self._decode(msg.value(), "decision")
+                key = (d["facility"], d["claim_id"], d["version"])
+                self.seen.setdefault(key, msg.timestamp()[1] / 1000)
+
+    def stop(self) -> None:
+        self._stop.set()
+        self.join(5)
+        self._consumer.close()
+
+
+def raw_ceiling(settings: Settings, decode: Any, expect: int) -> float:
+    """Claims/s for consume + decode only, in one process (no rules, no state)."""
+    consumer = Consumer({"bootstrap.servers": settings.bootstrap,
+                         "group.id": f"bench-raw-{uuid.uuid4().hex[:6]}",
+                         "auto.offset.reset": "earliest"})
+    consumer.subscribe([settings.topic("hi.claims")])
+    n, started = 0, None
+    deadline = time.monotonic() + 300
+    while n < expect and time.monotonic() < deadline:
+        for msg in consumer.consume(1000, 0.5):
+            if msg.error():
+                continue
+            started = started or time.perf_counter()
+            decode(msg.value(), "claim")
+            n += 1
+    consumer.close()
+    return n / (time.perf_counter() - started) if started else 0.0
+
+
+def run_bench(settings: Settings, claims: int, as_json: bool = False) -> int:
+    from streams.simulate import generate
+
+    say = (lambda m: None) if as_json else (lambda m: print(m, flush=True))
+    tag = uuid.uuid4().hex[:8]
+    s = settings.model_copy(update={
+        "topic_prefix": f"bench{tag}.", "app_id": f"hireview-bench-{tag}",
+        "sink_group": f"hireview-bench-sink-{tag}", "clickhouse_database": f"hireview_bench_{tag}",
+        "worker_web_port": free_port(), "sink_metrics_port": free_port(),
+    })
+    infra.up(s, progress=say)
+    db.migrate(s, progress=say)
+    create_topics(s)
+    codec = make_codec(s)
+    sim = generate(claims, seed=42, violations=0.1)
+    publish_reference(s, codec, sim.catalog_entries, sim.cards)
+    enc = codec.encoder("claim")
+    payloads = [((c.claim["facility"], c.claim["claim_id"], c.claim["version"]),
+                 c.claim["person_key"].encode(), enc(c.claim)) for c in sim.claims]
+    n = len(payloads)
+    logs = s.state_dir / "bench" / tag
+    worker, sink = Child(s, "worker", logs), Child(s, "sink", logs)
+    watch = DecisionWatch(s, codec.decode)
+    try:
+        say(f"waiting for the worker and sink to join their groups ({n} claims ready)")
+        wait_for(lambda: _group_stable(s, s.app_id) and _group_stable(s, s.sink_group), 180,
+                 "consumer groups", children=(worker, sink))
+        watch.start()
+        prod, sent_at = producer(s, **{"linger.ms": 20}), {}
+        t0 = time.time()
+        for ident, key, value in payloads:
+            while True:
+                try:
+                    prod.produce(s.topic("hi.claims"), value=value, key=key)
+                    break
+                except BufferError:
+                    prod.poll(0.05)
+            sent_at[ident] = time.time()
+            prod.poll(0)
+        prod.flush(60)
+        say(f"published {n} claims in {time.time() - t0:.1f}s; waiting for decisions")
+        wait_for(lambda: len(watch.seen) >= n, 900, "all decisions", interval=0.5,
+                 children=(worker, sink))
+        t_end = max(watch.seen.values())
+        lat = [watch.seen[k] - sent_at[k] for k in sent_at if k in watch.seen]
+        client = db.connect(s)
+        wait_for(lambda: client.execute("SELECT count() FROM decisions FINAL")[0][0] >= n, 600,
+                 "decisions in ClickHouse", children=(worker, sink))
+        metrics = urllib.request.urlopen(
+            f"http://127.0.0.1:{s.sink_metrics_port}/metrics", timeout=5).read().decode()
+        rss = worker.peak_rss_mb()
+    finally:
+        watch.stop()
+        worker.stop()
+        sink.stop()
+    ceiling = raw_ceiling(s, codec.decode, n)
+    store = "hireview_decision_to_store_seconds"
+    figures = {
+        "claims": n,
+        "end_to_end_claims_per_s": round(n / (t_end - t0), 1),
+        "submit_to_decision_ms": {f"p{q}": round(_quantile(lat, q / 100) * 1000, 1)
+                                  for q in (50, 95, 99)},
+        "decision_to_clickhouse_ms": {
+            f"p{q}": round(_histogram_quantile(metrics, store, q / 100) * 1000, 1)
+            for q in (50, 95, 99)},
+        "worker_peak_rss_mb": round(rss, 1),
+        "raw_ceiling_claims_per_s": round(ceiling, 1),
+    }
+    db.connect(s).execute(f"DROP DATABASE IF EXISTS {s.clickhouse_database}")
+    if as_json:
+        print(orjson.dumps(figures, option=orjson.OPT_INDENT_2).decode())
+    else:
+        for k, v in figures.items():
+            print(f"{k:28} {v}")
+    return 0
