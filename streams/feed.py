@@ -15,6 +15,7 @@ from typing import Any
 from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaException, TopicPartition
 
 from streams.catalogs import CardRegistry, CatalogSnapshot
+from streams.codec import InvalidMessage
 from streams.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -91,7 +92,7 @@ class ReferenceFeed:
             return 1
         try:
             record = self._decode(value, schema)
-        except Exception:  # a bad reference row must not stop the worker
+        except InvalidMessage:  # a bad row must not stop the worker; a registry outage must
             log.exception("skipping undecodable %s record", topic)
             return 0
         if schema == "card":

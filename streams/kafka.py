@@ -22,7 +22,8 @@ def topic_specs(settings: Settings) -> list[dict[str, Any]]:
         specs.append({
             "name": settings.topic(t["name"]),
             "partitions": settings.partitions if parts == "settings.partitions" else int(parts),
-            "config": {"cleanup.policy": t.get("cleanup_policy", "delete")},
+            "config": {"cleanup.policy": t.get("cleanup_policy", "delete"),
+                       "retention.ms": str(t.get("retention_ms", -1))},
         })
     return specs
 

@@ -13,7 +13,6 @@ import orjson
 from streams.catalogs import CardRegistry, CatalogSnapshot, entry_key
 from streams.codec import Codec
 from streams.kafka import create_topics, producer
-from streams.registry import registry_for
 from streams.settings import Settings
 
 CATALOG_TOPIC = {"DRUG": "hi.catalog.drugs", "SERVICE": "hi.catalog.services",
@@ -21,7 +20,7 @@ CATALOG_TOPIC = {"DRUG": "hi.catalog.drugs", "SERVICE": "hi.catalog.services",
 
 
 def make_codec(settings: Settings) -> Codec:
-    return Codec(registry_for(settings), settings.avro_dir / "schemas")
+    return Codec.from_settings(settings)
 
 
 def run_worker(settings: Settings) -> None:

@@ -53,15 +53,12 @@ class Settings(BaseSettings):
     sink_batch_seconds: float = Field(1.0, gt=0, description="Max seconds a batch waits")
     sink_metrics_port: int = Field(36067, description="Prometheus port of the sink")
 
-    # --- rules ----------------------------------------------------------------------------------
-    late_submission_hours: int = Field(24, description="Hours after NGAY_TTOAN a claim may arrive")
-
     @classmethod
     def load(cls) -> Settings:
         """Build from the environment (and ``HIREVIEW_CONFIG`` file when given)."""
         config = os.environ.get("HIREVIEW_CONFIG")
         if config:
-            return cls(_env_file=config)  # type: ignore[call-arg]
+            return cls(_env_file=config)
         return cls()
 
     # --- derived --------------------------------------------------------------------------------
