@@ -20,7 +20,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from streams import history as hist
 from streams.codec import Codec
 from streams.metrics import Metrics
-from streams.processor import DeadLetter, Enrichment, appraise, decode_claim
+from streams.processor import DeadLetter, Enrichment, process
 from streams.settings import Settings
 
 
@@ -78,18 +78,18 @@ def create_app(settings: Settings, codec: Codec, ref: Enrichment, metrics: Metri
             msg = event.message
             metrics.claims_total.inc()
             started = time.perf_counter()
-            claim = decode_claim(codec.decode, msg.key, msg.value)
-            if isinstance(claim, DeadLetter):
-                metrics.dead_letters_total.labels(claim.reason).inc()
+            result = process(codec.decode, msg.key, msg.value,
+                             lambda k: hist.loads(visits.get(k)), ref)
+            if isinstance(result, DeadLetter):
+                metrics.dead_letters_total.labels(result.reason).inc()
                 await dlq.send(key=msg.key, value=msg.value, headers=[
-                    ("reason", claim.reason.encode()), ("detail", claim.detail.encode()),
+                    ("reason", result.reason.encode()), ("detail", result.detail.encode()),
                     ("topic", msg.topic.encode()), ("partition", str(msg.partition).encode()),
                     ("offset", str(msg.offset).encode()),
                 ])
                 yield None
                 continue
             key = msg.key
-            result = appraise(claim, hist.loads(visits.get(key)), ref)
             if not result.replayed:
                 visits[key] = hist.dumps(result.visits)
             metrics.appraise_seconds.observe(time.perf_counter() - started)

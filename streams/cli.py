@@ -81,7 +81,11 @@ def _rules(settings: Settings, args: argparse.Namespace) -> int:
             m = rule.meta
             print(f"{m.code}  {m.severity.value:8} {m.title}")
     elif args.action == "show":
-        print(describe(args.code))
+        try:
+            print(describe(args.code, engine))
+        except LookupError as exc:
+            print(f"hireview rules show: {exc}", file=sys.stderr)
+            return 2
     else:
         print(render_markdown(engine))
     return 0

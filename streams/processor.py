@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from rules.decision import amend, decide, needs_review
+from rules.base import RuleInputError
 from rules.engine import Context, Engine
 from streams import history as hist
 from streams.catalogs import CardRegistry, CatalogSnapshot
@@ -86,6 +87,24 @@ def appraise(
         before, hist.visit_of(claim, decision), ref.keep_days, ref.min_visits
     )
     return Appraisal(claim, decision, amendments, new_visits)
+
+
+def process(
+    decode: Callable[[bytes, str], Record],
+    key: bytes | None,
+    value: bytes | None,
+    load_visits: Callable[[bytes], list[hist.Visit]],
+    ref: Enrichment,
+) -> Appraisal | DeadLetter:
+    """One ``hi.claims`` event: decode, then appraise; anything unappraisable is a dead letter."""
+    claim = decode_claim(decode, key, value)
+    if isinstance(claim, DeadLetter):
+        return claim
+    assert key is not None  # decode_claim checked it
+    try:
+        return appraise(claim, load_visits(key), ref)
+    except RuleInputError as exc:
+        return DeadLetter("rule_input", str(exc))
 
 
 def decode_claim(

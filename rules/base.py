@@ -1,0 +1,160 @@
+"""The vocabulary every rule shares: severities, rule metadata, hits, and the two rule shapes.
+
+A rule is a plain class with a ``meta`` (what it is and why), a ``scope`` (``("claim",)`` or the
+line kinds it looks at) and a pure ``check``. Parameters come from ``rules/params.yaml`` and are
+handed in as :class:`Params`, already resolved for the claim's service date.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from enum import StrEnum
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from rules.engine import Context
+
+Record = dict[str, Any]
+
+CLAIM = "claim"
+DRUG, SERVICE, SUPPLY = "DRUG", "SERVICE", "SUPPLY"
+LINE_KINDS = (DRUG, SERVICE, SUPPLY)
+SUPPLY_GROUPS = frozenset({10, 11})  # services rows with these MA_NHOM are medical supplies
+TABLE_OF_KIND = {DRUG: "XML2", SERVICE: "XML3", SUPPLY: "XML3"}
+NO_HITS: tuple[Hit, ...] = ()
+
+
+class Severity(StrEnum):
+    REJECT = "REJECT"  # the whole claim
+    PARTIAL = "PARTIAL"  # an amount on one line
+    WARNING = "WARNING"  # manual review, no money moved automatically
+
+
+class RuleInputError(ValueError):
+    """A claim field a rule needs is missing or has the wrong type."""
+
+
+@dataclass(frozen=True)
+class Params:
+    """One version of a rule's parameters, in force from ``effective_from`` to ``effective_to``."""
+
+    version: str
+    effective_from: date
+    effective_to: date | None
+    values: Mapping[str, Any] = field(default_factory=dict)
+
+    def in_force(self, on: date) -> bool:
+        return self.effective_from <= on and (self.effective_to is None or on <= self.effective_to)
+
+
+@dataclass(frozen=True)
+class Hit:
+    """One finding; the fields are those of the Avro ``RuleHit`` record (decision.avsc)."""
+
+    code: str
+    rule_version: str
+    severity: Severity
+    title: str
+    message: str
+    legal_basis: str
+    table: str = "XML1"
+    line: int | None = None
+    amount: float = 0.0
+    inputs: dict[str, str] = field(default_factory=dict)
+
+    def to_record(self) -> Record:
+        return {
+            "code": self.code,
+            "rule_version": self.rule_version,
+            "severity": self.severity.value,
+            "title": self.title,
+            "message": self.message,
+            "legal_basis": self.legal_basis,
+            "table": self.table,
+            "line": self.line,
+            "amount": self.amount,
+            "inputs": dict(self.inputs),
+        }
+
+
+@dataclass(frozen=True)
+class RuleMeta:
+    """What a rule is: stable code (never reused), dotted name, severity, basis, life span."""
+
+    code: str
+    name: str
+    title: str
+    family: str
+    severity: Severity
+    legal_basis: str
+    effective_from: date
+    effective_to: date | None = None
+    param_names: tuple[str, ...] = ()  # keys every params version must provide
+
+    def in_force(self, on: date) -> bool:
+        return self.effective_from <= on and (self.effective_to is None or on <= self.effective_to)
+
+    def hit(
+        self,
+        p: Params,
+        message: str,
+        *,
+        amount: float,
+        inputs: dict[str, str],
+        table: str = "XML1",
+        line: int | None = None,
+    ) -> Hit:
+        """A hit of this rule; code, title, severity and basis come from the metadata."""
+        return Hit(
+            code=self.code,
+            rule_version=p.version,
+            severity=self.severity,
+            title=self.title,
+            message=message,
+            legal_basis=self.legal_basis,
+            table=table,
+            line=line,
+            amount=round(float(amount), 2),
+            inputs=inputs,
+        )
+
+
+class ClaimRule:
+    """A rule looked at once per claim."""
+
+    meta: RuleMeta
+    scope: tuple[str, ...] = (CLAIM,)
+
+    def check(self, ctx: Context, p: Params) -> Sequence[Hit]:
+        raise NotImplementedError
+
+
+class LineRule:
+    """A rule looked at once per drug/service/supply line of the kinds in ``scope``.
+
+    ``entry`` is the catalog entry of the line valid on the line's date (``None`` when there is
+    none); the engine looks it up once per line so rules do not repeat the search.
+    """
+
+    meta: RuleMeta
+    scope: tuple[str, ...] = LINE_KINDS
+
+    def check(
+        self, ctx: Context, p: Params, line: Record, kind: str, entry: Record | None
+    ) -> Hit | None:
+        raise NotImplementedError
+
+
+Rule = ClaimRule | LineRule
+
+
+def line_kind(service_row: Record) -> str:
+    """Kind of an XML3 (``services``) row: SUPPLY for MA_NHOM 10/11, else SERVICE."""
+    return SUPPLY if service_row["ma_nhom"] in SUPPLY_GROUPS else SERVICE
+
+
+def money(value: float) -> str:
+    """Money as text for hit inputs: 2 decimals, no exponent."""
+    return f"{value:.2f}"

@@ -1,0 +1,97 @@
+"""MN01: the header totals of XML1 differ from the sums of the lines.
+
+Why:
+    XML1 totals are defined as sums over the XML2/XML3 lines (QĐ 130/QĐ-BYT as amended by
+    QĐ 4750/QĐ-BYT). When they disagree the claim contradicts itself and the fund cannot know
+    which amount is being claimed; the social-security portal blocks such files (VSS blocking
+    errors 4, 5, 31 and 34).
+
+Anti-pattern:
+    Paying the header amount without adding the lines up, or demanding exact float equality on
+    money that was rounded line by line.
+
+Best practice:
+    Recompute every total from the lines in one pass and allow ±1 VND per total for rounding:
+    T_THUOC = Σ drugs THANH_TIEN_BV; T_VTYT = Σ supply lines (MA_NHOM 10/11) THANH_TIEN_BV;
+    T_TONGCHI_BV = Σ THANH_TIEN_BV and T_TONGCHI_BH = Σ THANH_TIEN_BH over drugs and services;
+    T_BHTT, T_BNCCT, T_BNTT, T_NGUONKHAC = Σ of the same line field. One hit lists every total
+    that is off (the claim is rejected once, not once per total); its inputs give header value,
+    line sum and difference per total.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date
+from typing import TYPE_CHECKING
+
+from rules.base import NO_HITS, SUPPLY_GROUPS, ClaimRule, Hit, Params, RuleMeta, Severity, money
+
+if TYPE_CHECKING:
+    from rules.engine import Context
+
+META = RuleMeta(
+    code="MN01",
+    name="money.header_totals_mismatch",
+    title="Header totals differ from the sum of lines (±1 VND)",
+    family="money",
+    severity=Severity.REJECT,
+    legal_basis=(
+        "QĐ 130/QĐ-BYT as amended by QĐ 4750/QĐ-BYT, XML1 fields T_THUOC…T_NGUONKHAC; "
+        "VSS blocking errors 4, 5, 31, 34"
+    ),
+    effective_from=date(2024, 7, 1),
+    param_names=("tolerance_vnd",),
+)
+
+TOTALS = (
+    "t_thuoc", "t_vtyt", "t_tongchi_bv", "t_tongchi_bh", "t_bhtt", "t_bncct", "t_bntt",
+    "t_nguonkhac",
+)
+_EPS = 1e-6  # float sums of 2-decimal amounts: "exactly 1 VND off" must count as within ±1
+
+
+class HeaderTotals(ClaimRule):
+    meta = META
+
+    def check(self, ctx: Context, p: Params) -> Sequence[Hit]:
+        claim = ctx.claim
+        drugs_bv = bv = bh = bhtt = bncct = bntt = other = 0.0
+        for line in claim["drugs"]:
+            drugs_bv += line["thanh_tien_bv"]
+            bh += line["thanh_tien_bh"]
+            bhtt += line["t_bhtt"]
+            bncct += line["t_bncct"]
+            bntt += line["t_bntt"]
+            other += line["t_nguonkhac"]
+        supplies_bv = services_bv = 0.0
+        for line in claim["services"]:
+            if line["ma_nhom"] in SUPPLY_GROUPS:
+                supplies_bv += line["thanh_tien_bv"]
+            else:
+                services_bv += line["thanh_tien_bv"]
+            bh += line["thanh_tien_bh"]
+            bhtt += line["t_bhtt"]
+            bncct += line["t_bncct"]
+            bntt += line["t_bntt"]
+            other += line["t_nguonkhac"]
+        bv = drugs_bv + supplies_bv + services_bv
+        sums = (drugs_bv, supplies_bv, bv, bh, bhtt, bncct, bntt, other)
+        header = claim["header"]
+        limit = p.values["tolerance_vnd"] + _EPS
+        off = [
+            (name, header[name], total)
+            for name, total in zip(TOTALS, sums, strict=True)
+            if abs(header[name] - total) > limit
+        ]
+        if not off:
+            return NO_HITS
+        inputs = {"tolerance_vnd": f"{p.values['tolerance_vnd']:g}"}
+        for name, claimed, total in off:
+            diff = money(claimed - total)
+            inputs[name] = f"header={money(claimed)} lines={money(total)} diff={diff}"
+        listed = ", ".join(
+            f"{name.upper()} {money(claimed)} vs {money(total)}" for name, claimed, total in off
+        )
+        message = f"Header totals do not match the lines: {listed}."
+        return (META.hit(p, message, amount=header["t_bhtt"], inputs=inputs),)

@@ -1,0 +1,73 @@
+"""SB01: the claim was sent more than 24 hours after payment (NGAY_TTOAN).
+
+Why:
+    Facilities must send the claim data right after the visit ends (TT 48/2017/TT-BYT Art. 6(1));
+    the social-security agency's process (Decision 1553/QĐ-BHXH) counts 24 hours from settlement.
+    Late data cannot be appraised while the patient is still reachable and hides batching of
+    claims before a settlement period closes.
+
+Anti-pattern:
+    Comparing the local settlement time with the UTC receipt time as if both were in one zone
+    (every claim looks 7 hours later than it is), or using processing time instead of the time
+    the claim was received.
+
+Best practice:
+    Convert NGAY_TTOAN from facility local time (Vietnam, UTC+7, no daylight saving) to UTC,
+    subtract it from the receipt time and warn when the delay is strictly greater than the limit;
+    exactly 24 hours is on time. A claim without NGAY_TTOAN is not checked. The warning moves
+    no money (amount 0): lateness alone does not make care unpayable.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, date, timedelta
+from typing import TYPE_CHECKING
+
+from rules.base import NO_HITS, ClaimRule, Hit, Params, RuleInputError, RuleMeta, Severity
+
+if TYPE_CHECKING:
+    from rules.engine import Context
+
+META = RuleMeta(
+    code="SB01",
+    name="submission.late_after_payment",
+    title="Claim sent more than 24 h after payment (NGAY_TTOAN)",
+    family="submission",
+    severity=Severity.WARNING,
+    legal_basis=(
+        "Decision 1553/QĐ-BHXH (send within 24 h of settlement); TT 48/2017/TT-BYT Art. 6(1)"
+    ),
+    effective_from=date(2024, 7, 1),
+    param_names=("max_hours", "utc_offset_hours"),
+)
+
+
+class LateSubmission(ClaimRule):
+    meta = META
+
+    def check(self, ctx: Context, p: Params) -> Sequence[Hit]:
+        paid_local = ctx.claim["header"]["ngay_ttoan"]
+        if paid_local is None:
+            return NO_HITS
+        received = ctx.claim["submitted_at"]
+        if received.tzinfo is None:
+            raise RuleInputError("submitted_at: expected an aware UTC datetime, got a naive one")
+        offset = p.values["utc_offset_hours"]
+        paid_utc = paid_local.replace(tzinfo=UTC) - timedelta(hours=offset)
+        delay_s = (received - paid_utc).total_seconds()
+        max_hours = p.values["max_hours"]
+        if delay_s <= max_hours * 3600:
+            return NO_HITS
+        inputs = {
+            "ngay_ttoan_local": paid_local.isoformat(sep=" "),
+            "utc_offset_hours": f"{offset:g}",
+            "submitted_at_utc": received.astimezone(UTC).isoformat(sep=" "),
+            "delay_hours": f"{delay_s / 3600:.2f}",
+            "max_hours": f"{max_hours:g}",
+        }
+        message = (
+            f"Claim received {delay_s / 3600:.1f} h after settlement at "
+            f"{paid_local:%Y-%m-%d %H:%M} (local); the limit is {max_hours:g} h."
+        )
+        return (META.hit(p, message, amount=0.0, inputs=inputs),)

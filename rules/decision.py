@@ -1,0 +1,133 @@
+"""Turn rule hits into a ``Decision`` record (avro/schemas/decision.avsc).
+
+Outcome, in order: any REJECT hit → ``REJECT`` (approved 0, rejected = requested); else PARTIAL
+hits with money at stake → ``PARTIAL_REJECT``; else any WARNING → ``WARN``; else ``ACCEPT``.
+
+Amounts are settled in integer cents so ``requested == approved + rejected`` holds to the cent:
+requested is the header T_BHTT; PARTIAL amounts are summed per line and capped at that line's
+T_BHTT; the total is capped at requested. ``adjustments`` has one row per line with a rejected
+amount > 0, and only for ``PARTIAL_REJECT`` (a REJECT rejects the claim, not lines), so for a
+PARTIAL_REJECT the adjustments add up to ``rejected`` unless the lines claim more than the header.
+A PARTIAL hit without a line is settled against the whole claim (table XML1, line 0).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from typing import Any
+
+from rules.base import Hit, Severity
+
+Record = dict[str, Any]
+_LineKey = tuple[str, int]
+
+
+def decide(
+    claim: Record, hits: Sequence[Hit], rules_version: str, decided_at: datetime, revision: int = 1
+) -> Record:
+    """The decision on ``claim`` given the engine's ``hits``."""
+    header = claim["header"]
+    records = [h.to_record() for h in hits]
+    caps = _line_caps(claim) if any(h.severity is Severity.PARTIAL for h in hits) else {}
+    decision: Record = {
+        "facility": claim["facility"],
+        "claim_id": claim["claim_id"],
+        "version": claim["version"],
+        "revision": revision,
+        "person_key": claim["person_key"],
+        "content_hash": claim["content_hash"],
+        "submitted_at": claim["submitted_at"],
+        "decided_at": decided_at,
+        "service_date": header["ngay_vao"].date(),
+        "rules_version": rules_version,
+    }
+    decision.update(_settle(header["t_bhtt"], records, caps))
+    return decision
+
+
+def amend(decision: Record, extra_hits: Sequence[Hit], decided_at: datetime) -> Record:
+    """A new revision of ``decision`` with ``extra_hits`` added and the outcome recomputed.
+
+    The earlier claim's lines are not at hand: line caps come from the earlier adjustments, so
+    a new PARTIAL hit on a line that had no adjustment is capped only by the claim total. (The
+    hits amended in today, XC02 warnings, move no line money.)
+    """
+    records = [*decision["hits"], *(h.to_record() for h in extra_hits)]
+    caps = {(a["table"], a["line"]): a["requested"] for a in decision["adjustments"]}
+    amended = {**decision, "revision": decision["revision"] + 1, "decided_at": decided_at}
+    amended.update(_settle(decision["requested"], records, caps))
+    return amended
+
+
+def needs_review(decision: Record) -> bool:
+    """True when an appraiser must look (any WARNING hit): such decisions go to hi.warnings."""
+    return any(h["severity"] == Severity.WARNING.value for h in decision["hits"])
+
+
+def _line_caps(claim: Record) -> dict[_LineKey, float]:
+    caps: dict[_LineKey, float] = {("XML2", line["stt"]): line["t_bhtt"] for line in claim["drugs"]}
+    caps.update((("XML3", line["stt"]), line["t_bhtt"]) for line in claim["services"])
+    return caps
+
+
+def _cents(value: float) -> int:
+    return round(value * 100)
+
+
+def _settle(requested: float, hits: list[Record], caps: dict[_LineKey, float]) -> Record:
+    """Outcome, amounts and adjustments from hit records (see the module docstring)."""
+    req = _cents(requested)
+    severities = {h["severity"] for h in hits}
+    if Severity.REJECT.value in severities:
+        return _result("REJECT", req, req, [], hits)
+    partials = [h for h in hits if h["severity"] == Severity.PARTIAL.value]
+    lines = _line_rejections(partials, caps, requested) if partials else []
+    rejected = min(sum(_cents(a["rejected"]) for a in lines), max(req, 0))
+    if rejected > 0:
+        return _result("PARTIAL_REJECT", req, rejected, lines, hits)
+    outcome = "WARN" if Severity.WARNING.value in severities else "ACCEPT"
+    return _result(outcome, req, 0, [], hits)
+
+
+def _line_rejections(
+    partials: Iterable[Record], caps: dict[_LineKey, float], requested: float
+) -> list[Record]:
+    """One adjustment per line with money rejected, capped at the line's T_BHTT.
+
+    The rule named is the one rejecting most on that line. When the line's T_BHTT is unknown
+    (see :func:`amend`) the row's ``requested`` shows the amount the hits asked for.
+    """
+    per_line: dict[_LineKey, list[Record]] = {}
+    for h in partials:
+        key = (h["table"], h["line"]) if h["line"] is not None else ("XML1", 0)
+        per_line.setdefault(key, []).append(h)
+    out: list[Record] = []
+    for (table, line), group in per_line.items():
+        asked = sum(_cents(h["amount"]) for h in group)
+        cap = requested if line == 0 and table == "XML1" else caps.get((table, line))
+        cents = asked if cap is None else min(asked, max(_cents(cap), 0))
+        if cents <= 0:
+            continue
+        top = max(group, key=lambda h: float(h["amount"]))
+        out.append({
+            "table": table,
+            "line": line,
+            "code": top["code"],
+            "requested": round(cap, 2) if cap is not None else asked / 100,
+            "rejected": cents / 100,
+        })
+    return out
+
+
+def _result(
+    outcome: str, req: int, rejected: int, lines: list[Record], hits: list[Record]
+) -> Record:
+    return {
+        "outcome": outcome,
+        "requested": req / 100,
+        "approved": (req - rejected) / 100,
+        "rejected": rejected / 100,
+        "adjustments": lines,
+        "hits": hits,
+    }

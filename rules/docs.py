@@ -1,0 +1,118 @@
+"""The rule reference, rendered from the rules themselves (metadata, docstrings, params, cases).
+
+Presentation lives here, not in the rules: a rule only carries its metadata and docstring.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import Any
+
+from rules.base import LineRule, Params, Rule
+from rules.cases import Case, all_cases, cases_for
+from rules.engine import Engine
+
+
+def rule_doc(rule: Rule) -> str:
+    """The docstring of the rule's module (its explanation: why, anti-pattern, best practice)."""
+    module = sys.modules.get(type(rule).__module__)
+    return (module.__doc__ or "").strip() if module else ""
+
+
+def render_markdown(engine: Engine) -> str:
+    """The whole catalogue as one Markdown document."""
+    out = [
+        "# Rule catalogue",
+        "",
+        f"Rules version `{engine.version}`. Generated from `rules/` by `hireview rules doc`; "
+        "do not edit by hand.",
+        "",
+        "| Code | Name | Severity | Scope | Title |",
+        "|---|---|---|---|---|",
+    ]
+    for rule in engine.rules:
+        m = rule.meta
+        out.append(
+            f"| [{m.code}](#{m.code.lower()}) | `{m.name}` | {m.severity.value} | "
+            f"{_scope(rule)} | {m.title} |"
+        )
+    cases = all_cases()
+    for rule in engine.rules:
+        code = rule.meta.code
+        mine = [c for c in cases if c.code == code]
+        out += ["", _section(rule, engine.params.get(code, ()), mine)]
+    return "\n".join(out) + "\n"
+
+
+def describe(code: str, engine: Engine | None = None) -> str:
+    """One rule's reference section (``hireview rules show CODE``); LookupError if unknown."""
+    engine = engine or Engine.load()
+    rule = engine.rule(code.upper())
+    return _section(rule, engine.params.get(rule.meta.code, ()), cases_for(rule.meta.code))
+
+
+def _scope(rule: Rule) -> str:
+    return "lines: " + ", ".join(rule.scope) if isinstance(rule, LineRule) else "claim"
+
+
+def _section(rule: Rule, versions: tuple[Params, ...], cases: list[Case]) -> str:
+    m = rule.meta
+    until = m.effective_to.isoformat() if m.effective_to else "open"
+    lines = [
+        f"## {m.code}",
+        "",
+        f"**{m.title}** (`{m.name}`)",
+        "",
+        f"- Family: {m.family}",
+        f"- Severity: {m.severity.value}",
+        f"- Scope: {_scope(rule)}",
+        f"- Legal basis: {m.legal_basis}",
+        f"- In force: {m.effective_from.isoformat()} to {until}",
+        "",
+        _markdown(rule_doc(rule)),
+        "",
+        "### Parameters",
+        "",
+        "| Version | From | To | Values |",
+        "|---|---|---|---|",
+    ]
+    for p in versions:
+        to = p.effective_to.isoformat() if p.effective_to else "open"
+        values = ", ".join(
+            f"`{k}` = {json.dumps(v, ensure_ascii=False)}" for k, v in p.values.items()
+        )
+        lines.append(f"| {p.version} | {p.effective_from.isoformat()} | {to} | {values or '—'} |")
+    lines += ["", "### Cases", "", "| Case | Expect | Amount | Change from the base claim |",
+              "|---|---|---|---|"]
+    for case in cases:
+        amount = "" if case.expect_amount is None else f"{case.expect_amount:,.2f}"
+        change = _compact(case)
+        lines.append(f"| {case.name} | {case.expect} | {amount} | {change} |")
+    return "\n".join(lines)
+
+
+def _markdown(doc: str) -> str:
+    """Docstring → Markdown: section headings in bold, indented bodies unindented (an indented
+    block would render as code)."""
+    out = []
+    for line in doc.splitlines():
+        text = line.strip()
+        out.append(f"**{text}**" if text.endswith(":") and text[:-1] in _SECTIONS else text)
+    return "\n".join(out)
+
+
+_SECTIONS = ("Why", "Anti-pattern", "Best practice")
+
+
+def _compact(case: Case) -> str:
+    parts = []
+    if case.note:
+        parts.append(case.note)
+    for key, value in (case.given or {}).items():
+        parts.append(f"{key} `{_json(value)}`")
+    return "; ".join(parts).replace("|", "\\|") or "(base claim)"
+
+
+def _json(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, default=str, separators=(", ", ": "))
