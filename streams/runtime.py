@@ -53,17 +53,13 @@ def run_worker(settings: Settings) -> None:
 
 
 def run_sink_process(settings: Settings) -> None:
-    from prometheus_client import start_http_server
-
     from streams.metrics import Metrics
     from streams.sink import run_sink
 
     create_topics(settings)
     codec = make_codec(settings)
-    metrics = Metrics.create()
-    start_http_server(settings.sink_metrics_port, addr="127.0.0.1", registry=metrics.registry)
     run_sink(settings, lambda topic, data: codec.decode(data, _reader_for(settings, topic)),
-             metrics=metrics)
+             metrics=Metrics.create(), serve_metrics=True)
 
 
 def _reader_for(settings: Settings, topic: str) -> str:

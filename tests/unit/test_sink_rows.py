@@ -1,0 +1,430 @@
+"""The sink's pure parts: row builders (field mapping, Decimal/None handling, line kinds) and
+the BatchWriter (batching by size/time, commit only after the write, retries) with fakes.
+
+``make_claim`` / ``make_decision`` build decoded records (as fastavro returns them) and are
+reused by the integration tests of the sink.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from typing import Any
+
+import pytest
+
+from streams.metrics import Metrics
+from streams.sink import BatchWriter, DeadLetters
+from streams.sink_rows import (
+    CLAIM_COLUMNS,
+    DECISION_COLUMNS,
+    HIT_COLUMNS,
+    LINE_COLUMNS,
+    RowError,
+    claim_rows,
+    claim_tables,
+    decision_rows,
+    decision_tables,
+    province_of,
+)
+
+NOW = datetime(2025, 3, 2, 1, 2, 3, tzinfo=UTC)
+
+
+def make_claim(claim_id: str = "LK1", facility: str = "79001", version: int = 1,
+               **header: Any) -> dict[str, Any]:
+    drug = {"stt": 1, "ma_thuoc": "40.17", "ma_nhom": 4, "pham_vi": 1, "so_luong": 2.5,
+            "don_gia": 1234.567, "tyle_tt_bh": 100.0, "thanh_tien_bv": 3086.42,
+            "thanh_tien_bh": 3086.42, "muc_huong": 80.0, "t_bhtt": 2469.14, "ma_khoa": "K01",
+            "ma_bac_si": "BS1", "ngay_yl": datetime(2025, 3, 1, 8, 30)}
+    service = {"stt": 1, "ma_dich_vu": "01.0001.0001", "ma_vat_tu": None, "ma_nhom": 1,
+               "pham_vi": 1, "so_luong": 1.0, "don_gia_bv": 50000.0, "don_gia_bh": 45000.0,
+               "tyle_tt_bh": 100.0, "thanh_tien_bv": 50000.0, "thanh_tien_bh": 45000.0,
+               "muc_huong": 80.0, "t_bhtt": 36000.0, "ma_khoa": "K02", "ma_bac_si": "BS2",
+               "ngay_yl": datetime(2025, 3, 1, 9, 0)}
+    supply = dict(service, stt=2, ma_dich_vu="", ma_vat_tu="N03.01.010", ma_nhom=10,
+                  don_gia_bv=1000.0, don_gia_bh=1000.0)
+    h = {"ma_bn": "BN1", "ho_ten": "", "so_cccd": None, "ngay_sinh": datetime(1980, 1, 1),
+         "gioi_tinh": 2, "ma_the_bhyt": "DN4797912345678", "ma_dkbd": "79001",
+         "gt_the_tu": date(2025, 1, 1), "gt_the_den": date(2025, 12, 31),
+         "ngay_mien_cct": None, "nam_nam_lien_tuc": None, "ma_benh_chinh": "J18.9",
+         "ma_benh_kt": "E11", "ma_doituong_kcb": "1.1", "ma_loai_kcb": "03", "ma_noi_di": None,
+         "giay_chuyen_tuyen": None, "ngay_vao": datetime(2025, 3, 1, 7, 15),
+         "ngay_vao_noi_tru": None, "ngay_ra": datetime(2025, 3, 4, 10, 0),
+         "ngay_ttoan": datetime(2025, 3, 4, 11, 0), "so_ngay_dtri": 3, "ket_qua_dtri": 1,
+         "ma_loai_rv": 1, "ma_khoa": "K01", "can_nang": None, "t_thuoc": 3086.42,
+         "t_vtyt": 1000.0, "t_tongchi_bv": 54086.42, "t_tongchi_bh": 49086.42, "t_bntt": 0.0,
+         "t_bncct": 9817.28, "t_bhtt": 39269.14, "t_nguonkhac": 0.0, "t_bhtt_gdv": 0.0,
+         "nam_qt": 2025, "thang_qt": 3}
+    h.update(header)
+    return {"facility": facility, "claim_id": claim_id, "version": version,
+            "submitted_at": datetime(2025, 3, 4, 5, 0, tzinfo=UTC), "source_standard": "QD130",
+            "person_key": "7912345678", "content_hash": "abc", "header": h, "drugs": [drug],
+            "services": [service, supply], "lab_results": 2, "clinical_notes": 3}
+
+
+def make_hit(code: str = "CT01", severity: str = "PARTIAL", table: str = "XML2",
+             line: int | None = 1, amount: float = 100.0) -> dict[str, Any]:
+    return {"code": code, "rule_version": "2025.1", "severity": severity, "title": "t",
+            "message": f"{code} message", "legal_basis": "QD 130 art. 1", "table": table,
+            "line": line, "amount": amount, "inputs": {"price": "12", "approved": "10"}}
+
+
+def make_decision(claim_id: str = "LK1", facility: str = "79001", version: int = 1,
+                  revision: int = 1, outcome: str = "PARTIAL_REJECT",
+                  hits: list[dict[str, Any]] | None = None, requested: float = 39269.14,
+                  rejected: float = 100.0) -> dict[str, Any]:
+    return {"facility": facility, "claim_id": claim_id, "version": version,
+            "revision": revision, "person_key": "7912345678", "content_hash": "abc",
+            "submitted_at": datetime(2025, 3, 4, 5, 0, tzinfo=UTC),
+            "decided_at": datetime(2025, 3, 4, 5, 0, 0, 250_000, tzinfo=UTC),
+            "service_date": date(2025, 3, 1), "outcome": outcome, "requested": requested,
+            "approved": requested - rejected, "rejected": rejected, "rules_version": "r1",
+            "adjustments": [], "hits": [make_hit()] if hits is None else hits}
+
+
+def test_claim_row_maps_header_and_counts_lines() -> None:
+    row, lines = claim_rows(make_claim(), NOW)
+    assert set(row) == set(CLAIM_COLUMNS)
+    assert (row["facility"], row["province"], row["claim_id"], row["version"]) == (
+        "79001", "79", "LK1", 1)
+    assert row["inpatient"] == 1 and row["ma_loai_kcb"] == "03"
+    assert row["ngay_vao"] == datetime(2025, 3, 1, 7, 15) and row["ngay_vao"].tzinfo is None
+    assert row["t_bhtt"] == Decimal("39269.14") and isinstance(row["t_bhtt"], Decimal)
+    assert (row["drug_lines"], row["service_lines"], row["supply_lines"]) == (1, 1, 1)
+    assert (row["lab_results"], row["clinical_notes"]) == (2, 3)
+    assert row["ingested_at"] == NOW
+    assert len(lines) == 3
+
+
+def test_line_kinds_codes_and_prices() -> None:
+    _, lines = claim_rows(make_claim(), NOW)
+    assert all(set(r) == set(LINE_COLUMNS) for r in lines)
+    by_kind = {r["kind"]: r for r in lines}
+    drug, service, supply = by_kind["DRUG"], by_kind["SERVICE"], by_kind["SUPPLY"]
+    assert (drug["table"], drug["code"], drug["stt"]) == ("XML2", "40.17", 1)
+    # XML2 has one DON_GIA; quantities and unit prices keep 3 decimals, amounts 2.
+    assert drug["don_gia_bv"] == drug["don_gia_bh"] == Decimal("1234.567")
+    assert drug["so_luong"] == Decimal("2.500") and drug["t_bhtt"] == Decimal("2469.14")
+    assert (service["table"], service["code"]) == ("XML3", "01.0001.0001")
+    assert (service["don_gia_bv"], service["don_gia_bh"]) == (Decimal("50000"),
+                                                               Decimal("45000"))
+    assert (supply["code"], supply["ma_nhom"]) == ("N03.01.010", 10)
+    assert {r["service_date"] for r in lines} == {date(2025, 3, 1)}
+
+
+def test_supply_group_11_is_a_supply_and_group_10_without_code_gives_empty_code() -> None:
+    claim = make_claim()
+    claim["services"][1].update(ma_nhom=11)
+    claim["services"].append(dict(claim["services"][1], stt=3, ma_nhom=10, ma_vat_tu=None))
+    _, lines = claim_rows(claim, NOW)
+    supplies = [r for r in lines if r["kind"] == "SUPPLY"]
+    assert [(r["stt"], r["code"]) for r in supplies] == [(2, "N03.01.010"), (3, "")]
+
+
+def test_none_handling() -> None:
+    row, _ = claim_rows(make_claim(ngay_ttoan=None, ma_the_bhyt=None, ma_loai_kcb="01"), NOW)
+    assert row["ngay_ttoan"] is None
+    assert row["ma_the_bhyt"] == ""
+    assert row["inpatient"] == 0
+
+
+def test_money_is_rounded_not_truncated() -> None:
+    # 0.29 * 100 is 28.999... in binary floating point: a naive int() would store 0.28.
+    row, _ = claim_rows(make_claim(t_bhtt=0.29, t_bntt=1234.005000001), NOW)
+    assert row["t_bhtt"] == Decimal("0.29")
+    assert row["t_bntt"] == Decimal("1234.01")
+
+
+@pytest.mark.parametrize(("change", "field"), [
+    ({"t_bhtt": float("nan")}, "claim.header.t_bhtt"),
+    ({"t_bhtt": 1e16}, "claim.header.t_bhtt"),
+    ({"ngay_vao": datetime(1960, 1, 1)}, "claim.header.ngay_vao"),
+    ({"ngay_ra": datetime(2200, 1, 1)}, "claim.header.ngay_ra"),
+    ({"ngay_ttoan": datetime(2025, 1, 1, tzinfo=UTC)}, "claim.header.ngay_ttoan"),
+])
+def test_values_clickhouse_cannot_store_are_rejected_naming_the_field(
+    change: dict[str, Any], field: str
+) -> None:
+    with pytest.raises(RowError, match=field.replace(".", r"\.")):
+        claim_rows(make_claim(**change), NOW)
+
+
+def test_bad_line_and_bad_identity_name_the_field() -> None:
+    claim = make_claim()
+    claim["services"][0]["ngay_yl"] = datetime(1900, 1, 1)
+    with pytest.raises(RowError, match=r"claim\.services\[0\]\.ngay_yl"):
+        claim_rows(claim, NOW)
+    with pytest.raises(RowError, match=r"claim\.version"):
+        claim_rows(make_claim(version=0), NOW)
+    with pytest.raises(RowError, match="province"):
+        province_of("X1")
+
+
+def test_missing_field_is_a_row_error() -> None:
+    claim = make_claim()
+    del claim["header"]
+    with pytest.raises(RowError, match="missing field 'header'"):
+        claim_tables(claim, NOW)
+    with pytest.raises(RowError, match="missing field 'hits'"):
+        decision_tables({k: v for k, v in make_decision().items() if k != "hits"}, NOW)
+
+
+def test_decision_row() -> None:
+    hits = [make_hit("XC02", "WARNING", "XML1", None, 0.0), make_hit("CT01"),
+            make_hit("CT02", amount=12.345)]
+    row, hit_rows = decision_rows(make_decision(revision=2, hits=hits), NOW)
+    assert set(row) == set(DECISION_COLUMNS)
+    assert (row["revision"], row["ver"]) == (2, 2)
+    assert row["hit_codes"] == ["CT01", "CT02", "XC02"]  # sorted set
+    assert (row["hit_count"], row["warned"]) == (3, 1)
+    assert row["decided_at_ms"] == 250
+    assert row["service_date"] == date(2025, 3, 1)
+    assert (row["requested"], row["rejected"]) == (Decimal("39269.14"), Decimal("100.00"))
+    assert all(set(h) == set(HIT_COLUMNS) for h in hit_rows)
+    assert hit_rows[0]["line"] == -1 and hit_rows[1]["line"] == 1
+    assert hit_rows[2]["amount"] == Decimal("12.35")
+    assert hit_rows[1]["input_keys"] == ["approved", "price"]
+    assert hit_rows[1]["input_values"] == ["10", "12"]
+    assert {h["revision"] for h in hit_rows} == {2}
+
+
+def test_decision_without_hits_and_without_warning() -> None:
+    row, hit_rows = decision_rows(make_decision(outcome="ACCEPT", hits=[], rejected=0.0), NOW)
+    assert hit_rows == []
+    assert (row["hit_codes"], row["hit_count"], row["warned"]) == ([], 0, 0)
+
+
+def test_repeated_hits_on_one_key_get_distinct_occurrences() -> None:
+    hits = [make_hit("XC02", "WARNING", "XML1", None), make_hit("XC02", "WARNING", "XML1", None),
+            make_hit("CT01")]
+    _, hit_rows = decision_rows(make_decision(hits=hits), NOW)
+    assert [(h["code"], h["occurrence"]) for h in hit_rows] == [
+        ("XC02", 1), ("XC02", 2), ("CT01", 1)]
+
+
+def test_decision_revision_must_be_positive() -> None:
+    with pytest.raises(RowError, match=r"decision\.revision"):
+        decision_rows(make_decision(revision=0), NOW)
+    bad = make_decision()
+    bad["decided_at"] = datetime(2025, 1, 1)  # naive: not an instant
+    with pytest.raises(RowError, match=r"decision\.decided_at"):
+        decision_rows(bad, NOW)
+
+
+# --- BatchWriter: batching by size and time, commit after write, retries (no services) ---------
+
+Rows = Mapping[str, Sequence[dict[str, Any]]]
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+class FakeStore:
+    """Stands in for ClickHouse (write) and Kafka (commit); records the order of events."""
+
+    def __init__(self, failures: int = 0) -> None:
+        self.failures = failures
+        self.events: list[tuple[str, Any]] = []
+
+    def write(self, tables: Rows) -> None:
+        self.events.append(("write", {t: len(r) for t, r in tables.items()}))
+        if self.failures:
+            self.failures -= 1
+            raise ConnectionError("ClickHouse is down")
+
+    def commit(self, offsets: Mapping[tuple[str, int], int]) -> None:
+        self.events.append(("commit", dict(offsets)))
+
+
+def writer_for(store: FakeStore, clock: FakeClock, waits: list[float] | None = None,
+               metrics: Metrics | None = None, **kw: Any) -> BatchWriter:
+    def wait(seconds: float) -> None:
+        (waits if waits is not None else []).append(seconds)
+        clock.now += seconds
+
+    opts: dict[str, Any] = {"max_rows": 3, "max_seconds": 1.0}
+    opts.update(kw)
+    return BatchWriter(store.write, store.commit, metrics=metrics or Metrics.create(),
+                       clock=clock, wait=wait, **opts)
+
+
+ONE = {"decisions": [{"id": 1}], "rule_hits": [{"id": 1}, {"id": 2}]}
+
+
+def test_flush_by_size_writes_once_then_commits_next_offsets() -> None:
+    store, clock = FakeStore(), FakeClock()
+    w = writer_for(store, clock)
+    w.submit("d", 0, 10, {"decisions": [{"id": 1}]})
+    w.submit("d", 1, 4, {"decisions": [{"id": 2}]})
+    assert store.events == []  # 2 rows < 3, and no time has passed
+    w.submit("d", 0, 11, {"decisions": [{"id": 3}]})
+    assert store.events == [("write", {"decisions": 3}), ("commit", {("d", 0): 12, ("d", 1): 5})]
+    assert w.pending() == {}
+
+
+def test_size_limit_is_per_table() -> None:
+    store, clock = FakeStore(), FakeClock()
+    w = writer_for(store, clock)
+    w.submit("d", 0, 0, ONE)  # 1 decision, 2 hits
+    assert store.events == []
+    w.submit("d", 0, 1, ONE)  # 2 decisions, 4 hits: rule_hits reached 3
+    assert store.events[0] == ("write", {"decisions": 2, "rule_hits": 4})
+
+
+def test_flush_by_time_on_tick() -> None:
+    store, clock = FakeStore(), FakeClock()
+    w = writer_for(store, clock, max_rows=1000, max_seconds=1.0)
+    w.submit("c", 2, 7, {"claims": [{"id": 1}]})
+    clock.now = 0.6
+    w.tick()
+    assert store.events == [] and w.time_left() == pytest.approx(0.4)
+    clock.now = 1.0
+    w.tick()
+    assert store.events == [("write", {"claims": 1}), ("commit", {("c", 2): 8})]
+    assert w.time_left() == 1.0  # the next batch's clock starts at its first message
+
+
+def test_dead_lettered_message_without_rows_still_advances_its_offset() -> None:
+    store, clock = FakeStore(), FakeClock()
+    w = writer_for(store, clock)
+    w.submit("c", 0, 41, {})
+    clock.now = 5
+    w.tick()
+    assert store.events == [("write", {}), ("commit", {("c", 0): 42})]
+
+
+def test_failed_insert_is_retried_with_capped_backoff_and_committed_only_after() -> None:
+    store, clock, waits = FakeStore(failures=5), FakeClock(), list[float]()
+    metrics = Metrics.create()
+    w = writer_for(store, clock, waits, metrics, max_rows=1, backoff=(0.5, 2.0))
+    w.submit("d", 0, 0, {"decisions": [{"id": 1}]})
+    writes = [e for e in store.events if e[0] == "write"]
+    assert len(writes) == 6 and all(e[1] == {"decisions": 1} for e in writes)  # same batch
+    assert waits == [0.5, 1.0, 2.0, 2.0, 2.0]
+    assert [e[0] for e in store.events] == ["write"] * 6 + ["commit"]
+    sample = metrics.registry.get_sample_value
+    assert sample("hireview_sink_retries_total") == 5
+    assert sample("hireview_sink_batches_total") == 1
+    assert sample("hireview_sink_rows_total", {"table": "decisions"}) == 1
+
+
+def test_no_commit_and_nothing_dropped_when_stopping_while_clickhouse_is_down() -> None:
+    store, clock = FakeStore(failures=100), FakeClock()
+    stopping = {"now": False}
+
+    def wait(_s: float) -> None:
+        stopping["now"] = True  # SIGTERM arrives during the backoff
+
+    w = BatchWriter(store.write, store.commit, max_rows=1, max_seconds=1.0,
+                    metrics=Metrics.create(), clock=clock, wait=wait,
+                    stopping=lambda: stopping["now"])
+    w.submit("d", 0, 0, {"decisions": [{"id": 1}]})
+    assert [e[0] for e in store.events] == ["write", "write"]
+    assert w.pending() == {"decisions": 1}  # kept; uncommitted, so Kafka redelivers it anyway
+    assert w.flush(retry=False) is False
+
+
+def test_messages_arriving_during_a_retry_join_the_batch_without_nested_flush() -> None:
+    store, clock = FakeStore(failures=1), FakeClock()
+    w: BatchWriter
+
+    def wait(_s: float) -> None:
+        w.submit("d", 0, 1, {"decisions": [{"id": 2}]})  # would reach max_rows: no re-entry
+
+    w = BatchWriter(store.write, store.commit, max_rows=1, max_seconds=1.0,
+                    metrics=Metrics.create(), clock=clock, wait=wait)
+    w.submit("d", 0, 0, {"decisions": [{"id": 1}]})
+    assert store.events == [("write", {"decisions": 1}), ("write", {"decisions": 2}),
+                            ("commit", {("d", 0): 2})]
+
+
+def test_partitions_revoked_during_a_retry_are_dropped_uncommitted() -> None:
+    store, clock = FakeStore(failures=1), FakeClock()
+    w: BatchWriter
+    reentrant: list[bool] = []
+
+    def wait(_s: float) -> None:  # what the sink's on_revoke does when called from poll()
+        reentrant.append(w.flush(retry=False))
+        w.discard([("d", 0)])
+
+    w = BatchWriter(store.write, store.commit, max_rows=1, max_seconds=1.0,
+                    metrics=Metrics.create(), clock=clock, wait=wait)
+    w.submit("d", 0, 0, {"decisions": [{"id": 1}]})
+    assert reentrant == [False]
+    assert store.events == [("write", {"decisions": 1})]  # no commit, no further write
+    assert w.pending() == {}
+
+
+def test_failed_commit_clears_the_batch_without_counting_it() -> None:
+    store, clock = FakeStore(), FakeClock()
+    metrics = Metrics.create()
+
+    def commit(_o: Mapping[tuple[str, int], int]) -> None:
+        raise RuntimeError("rebalance in progress")
+
+    w = BatchWriter(store.write, commit, max_rows=1, max_seconds=1.0, metrics=metrics,
+                    clock=clock)
+    w.submit("d", 0, 0, {"decisions": [{"id": 1}]})
+    assert w.pending() == {}
+    assert metrics.registry.get_sample_value("hireview_sink_batches_total") == 0
+
+
+class FakeProducer:
+    def __init__(self, fail_first: int) -> None:
+        self.fail_first = fail_first
+        self.sent: list[tuple[str, dict[str, Any]]] = []
+        self._callbacks: list[Any] = []
+
+    def produce(self, topic: str, on_delivery: Any, **record: Any) -> None:
+        self.sent.append((topic, record))
+        self._callbacks.append(on_delivery)
+
+    def poll(self, _t: float) -> int:
+        return 0
+
+    def flush(self, _t: float) -> int:
+        for cb in self._callbacks:
+            failed = self.fail_first > 0
+            self.fail_first -= 1
+            cb("broker down" if failed else None, None)
+        self._callbacks = []
+        return 0
+
+
+class FakeMessage:
+    def topic(self) -> str:
+        return "hi.claims"
+
+    def partition(self) -> int:
+        return 3
+
+    def offset(self) -> int:
+        return 17
+
+    def key(self) -> bytes:
+        return b"k"
+
+    def value(self) -> bytes:
+        return b"garbage"
+
+
+def test_dead_letters_carry_headers_and_failed_deliveries_are_resent() -> None:
+    producer = FakeProducer(fail_first=1)
+    dlq = DeadLetters(producer, "hi.sink.dlq", Metrics.create())  # type: ignore[arg-type]
+    dlq.send(FakeMessage(), "undecodable", "bad magic byte")  # type: ignore[arg-type]
+    with pytest.raises(Exception, match="not acknowledged"):
+        dlq.wait()
+    dlq.wait()  # re-sent and acknowledged now
+    assert len(producer.sent) == 2
+    topic, record = producer.sent[-1]
+    assert topic == "hi.sink.dlq" and record["value"] == b"garbage" and record["key"] == b"k"
+    assert dict(record["headers"]) == {"reason": b"undecodable", "detail": b"bad magic byte",
+                                       "topic": b"hi.claims", "partition": b"3",
+                                       "offset": b"17"}
