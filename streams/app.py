@@ -32,11 +32,13 @@ class Worker:
 
 def create_app(settings: Settings, codec: Codec, ref: Enrichment, metrics: Metrics) -> Worker:
     """Build the Faust app from the settings: topics, the history table and the agent."""
+    datadir = settings.state_dir / "worker" / settings.app_id
+    datadir.parent.mkdir(parents=True, exist_ok=True)  # faust creates only the last level
     app = faust.App(
         settings.app_id,
         broker=f"kafka://{settings.bootstrap}",
         store="rocksdb://",
-        datadir=str(settings.state_dir / "worker" / settings.app_id),
+        datadir=str(datadir),
         topic_partitions=settings.partitions,
         topic_replication_factor=1,
         table_standby_replicas=0,
@@ -59,8 +61,8 @@ def create_app(settings: Settings, codec: Codec, ref: Enrichment, metrics: Metri
     dlq = app.topic(t("hi.claims.dlq"), partitions=1, **raw)
     visits = app.Table(
         "history",
-        key_serializer="raw",
-        value_serializer="raw",
+        schema=faust.Schema(key_type=bytes, value_type=bytes, key_serializer="raw",
+                            value_serializer="raw"),
         partitions=settings.partitions,
         options={  # a fresh dict: faust pops keys out of it
             "block_cache_size": settings.rocksdb_cache_mb << 20,
