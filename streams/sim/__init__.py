@@ -1,0 +1,5 @@
+"""Synthetic world, catalogs and claims for ``hireview simulate`` (public API: streams.simulate).
+
+Everything here is made up: names, numbers and codes are random and only shaped like the real
+ones (see /work/shared/reference/vn-claim-standard.md). No real personal data.
+"""

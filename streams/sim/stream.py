@@ -1,0 +1,194 @@
+"""Which claims are made, when, with which violation, and the order they are sent in.
+
+Jobs are planned up front (tiny records), sorted by settlement time NGAY_TTOAN and turned into
+claims one by one. Every claim is sent after its own settlement, so a heap ordered by
+``submitted_at`` can release everything due before the current job's settlement: the claims
+come out in send order while only a few hours' worth (a few days' for XC02 partners) is held.
+Claims that need a partner (XC01 second version, XC02 overlapping stay) are made together with
+it, so no lookback over earlier claims is needed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import heapq
+import random
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import orjson
+
+from streams.sim.catalog import Catalog
+from streams.sim.claims import Draft, build_claim, choose_visit
+from streams.sim.violations import CODES, SINGLE, inject, resubmission, shift
+from streams.sim.world import World
+
+UTC_OFFSET = timedelta(hours=7)  # Vietnam, no daylight saving
+WINDOW_DAYS = 30
+INPATIENT_SHARE = 0.07
+_PAD = timedelta(hours=1)  # gap kept between one person's visits (TM01 moves NGAY_RA back less)
+_ATTEMPTS = 200
+_CONTENT = ("header", "drugs", "services", "lab_results", "clinical_notes")
+
+
+@dataclass(frozen=True)
+class SimClaim:
+    """A claim version as sent, and the rule codes that must fire for it (ground truth)."""
+
+    claim: dict[str, Any]
+    labels: frozenset[str]
+
+
+@dataclass(frozen=True)
+class Job:
+    paid: datetime  # NGAY_TTOAN of the (first) claim, local time
+    inpatient: bool
+    code: str | None  # injected violation; XC01 and XC02 jobs make two claims
+
+
+def content_hash(claim: dict[str, Any]) -> str:
+    """Stable hash of what the facility sent (header, lines, XML4/5 counts), not of envelope
+    fields such as version or submitted_at: equal content, equal hash."""
+    body = {k: claim[k] for k in _CONTENT}
+    data = orjson.dumps(body, option=orjson.OPT_SORT_KEYS)
+    return hashlib.blake2b(data, digest_size=16).hexdigest()
+
+
+def to_utc(local: datetime) -> datetime:
+    return (local - UTC_OFFSET).replace(tzinfo=UTC)
+
+
+def plan_jobs(rng: random.Random, n: int, violations: float, window_start: datetime) -> list[Job]:
+    """``n`` claims; ``violations`` of them labelled, the labels spread evenly over the codes.
+
+    An XC01 job is a clean claim plus its labelled second version; an XC02 job is two labelled
+    claims. At most 8/9 of the claims can be labelled: each XC01 needs a clean original.
+    """
+    labelled = min(round(n * violations), 8 * n // 9)
+    counts = dict.fromkeys(CODES, labelled // 8)
+    for code in rng.sample(CODES, labelled % 8):
+        counts[code] += 1
+    if counts["XC02"] % 2:  # XC02 labels come in pairs
+        counts["XC02"] -= 1
+        counts["CB01"] += 1
+    while labelled + counts["XC01"] > n:
+        counts["XC01"] -= 1
+        labelled -= 1
+    codes: list[str | None] = []
+    for code in CODES:
+        codes += [code] * (counts[code] // 2 if code == "XC02" else counts[code])
+    codes += [None] * (n - labelled - counts["XC01"])
+    # Overlap pairs are inpatient: draw the other inpatients so the overall share stays ~7 %.
+    pair_claims = counts["XC02"]
+    share = max(0.0, (INPATIENT_SHARE * n - pair_claims) / max(1, n - pair_claims))
+    jobs = []
+    for what in codes:
+        inpatient = what == "XC02" or (what != "TM01" and rng.random() < share)
+        start, end = (8 * 60, 16 * 60) if inpatient else (8 * 60 + 30, 17 * 60 + 30)
+        paid = window_start + timedelta(days=rng.randrange(WINDOW_DAYS),
+                                        minutes=rng.randint(start, end))
+        jobs.append(Job(paid, inpatient, what))
+    order = sorted(range(len(jobs)), key=lambda i: (jobs[i].paid, i))
+    return [jobs[i] for i in order]
+
+
+class Scheduler:
+    """Turns jobs into claims, keeping each person's visits apart and numbering claims."""
+
+    def __init__(self, rng: random.Random, world: World, catalog: Catalog) -> None:
+        self.rng = rng
+        self.world = world
+        self.catalog = catalog
+        self._busy: dict[str, list[tuple[datetime, datetime]]] = {}
+        self._numbers: dict[str, int] = {}
+
+    def run(self, jobs: list[Job]) -> Iterator[SimClaim]:
+        heap: list[tuple[datetime, int, SimClaim]] = []
+        seq = 0
+        for job in jobs:
+            frontier = to_utc(job.paid)  # nothing still to come is sent before this
+            while heap and heap[0][0] <= frontier:
+                yield heapq.heappop(heap)[2]
+            for sim in self._claims(job):
+                seq += 1
+                heapq.heappush(heap, (sim.claim["submitted_at"], seq, sim))
+        while heap:
+            yield heapq.heappop(heap)[2]
+
+    def _claims(self, job: Job) -> list[SimClaim]:
+        rng, world = self.rng, self.world
+        for _ in range(_ATTEMPTS):
+            person = rng.choice(world.persons)
+            first = build_claim(rng, self.catalog, choose_visit(rng, world, person, job.inpatient),
+                                job.paid)
+            drafts = [first]
+            if job.code == "XC02":
+                second = self._overlapping(first)
+                if second is None:
+                    continue
+                drafts.append(second)
+            span = (min(d.header["ngay_vao"] for d in drafts) - _PAD,
+                    max(d.header["ngay_ttoan"] for d in drafts) + _PAD)
+            taken = self._busy.setdefault(person.person_key, [])
+            if any(s < span[1] and span[0] < e for s, e in taken):
+                continue
+            taken.append(span)
+            return self._finish(job, drafts)
+        raise RuntimeError(f"no free person found for a claim settled at {job.paid}")
+
+    def _overlapping(self, first: Draft) -> Draft | None:
+        """An inpatient stay elsewhere that starts during ``first`` and ends after it."""
+        a = first.header
+        visit = choose_visit(self.rng, self.world, first.visit.person, True,
+                             exclude=first.claim["facility"])
+        if visit.facility.code == first.claim["facility"]:
+            return None
+        second = build_claim(self.rng, self.catalog, visit, a["ngay_ttoan"])
+        b = second.header
+        length = b["ngay_ra"] - b["ngay_vao"]
+        lo, hi = timedelta(hours=2), min(length - timedelta(hours=2), timedelta(days=3))
+        if hi <= lo:
+            return None
+        after = lo + timedelta(minutes=self.rng.randint(0, int((hi - lo).total_seconds() // 60)))
+        shift(second, a["ngay_ra"] + after - b["ngay_ra"])
+        return second
+
+    def _name(self, draft: Draft) -> None:
+        fac = draft.claim["facility"]
+        self._numbers[fac] = self._numbers.get(fac, 0) + 1
+        draft.name(self._numbers[fac])
+
+    def _finish(self, job: Job, drafts: list[Draft]) -> list[SimClaim]:
+        rng, first, code = self.rng, drafts[0], job.code
+        self._name(first)
+        paid = to_utc(first.header["ngay_ttoan"])
+        sent = paid + timedelta(seconds=rng.randint(120, 6 * 3600))
+        out: list[tuple[Draft, frozenset[str], datetime]]
+        if code is None:
+            out = [(first, frozenset(), sent)]
+        elif code == "SB01":
+            late = paid + timedelta(seconds=rng.randint(26 * 3600, 72 * 3600))
+            out = [(first, frozenset({code}), late)]
+        elif code in SINGLE:
+            inject(code, rng, first, self.catalog)
+            out = [(first, frozenset({code}), sent)]
+        elif code == "XC01":
+            second = resubmission(rng, first)
+            room = int((paid + timedelta(hours=22) - sent).total_seconds())
+            again = sent + timedelta(seconds=rng.randint(20 * 60, max(20 * 60, room)))
+            out = [(first, frozenset(), sent), (second, frozenset({code}), again)]
+        else:  # XC02: the later stay is sent after the earlier one
+            second = drafts[1]
+            self._name(second)
+            own = to_utc(second.header["ngay_ttoan"]) + timedelta(
+                seconds=rng.randint(120, 6 * 3600))
+            later = max(own, sent + timedelta(seconds=rng.randint(60, 1800)))
+            out = [(first, frozenset({code}), sent), (second, frozenset({code}), later)]
+        result = []
+        for draft, labels, at in out:
+            draft.claim["submitted_at"] = at
+            draft.claim["content_hash"] = content_hash(draft.claim)
+            result.append(SimClaim(draft.claim, labels))
+        return result

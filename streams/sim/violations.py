@@ -1,0 +1,134 @@
+"""Injectors: turn a clean draft into one that breaks exactly one rule and nothing else.
+
+Each injector keeps the rest of the claim consistent (money recomputed, times in order), so
+the labelled code is the only one a correct rule engine reports. SB01 (a late ``submitted_at``),
+XC01 (a second version) and XC02 (an overlapping stay elsewhere) involve submission times or a
+second claim and are made by the scheduler with :func:`resubmission` and :func:`shift`.
+"""
+
+from __future__ import annotations
+
+import random
+from datetime import timedelta
+from typing import Any
+
+from streams.sim.catalog import DRUG, SERVICE, SUPPLY, Catalog
+from streams.sim.claims import Draft
+from streams.sim.money import SUPPLY_GROUPS
+
+CODES = ("CB01", "CT01", "CT02", "MN01", "TM01", "XC01", "XC02", "SB01")
+# Codes an injector can produce on a single claim (see module docstring for the others).
+SINGLE = ("CB01", "CT01", "CT02", "MN01", "TM01")
+_HEADER_TIMES = ("ngay_vao", "ngay_vao_noi_tru", "ngay_ra", "ngay_ttoan")
+_LINE_TIMES = ("ngay_yl", "ngay_th_yl", "ngay_kq")
+
+
+def inject(code: str, rng: random.Random, draft: Draft, catalog: Catalog) -> None:
+    if code == "CB01":
+        _card_expired(rng, draft)
+    elif code == "CT01":
+        _not_in_catalog(rng, draft, catalog)
+    elif code == "CT02":
+        _price_above_approved(rng, draft, catalog)
+    elif code == "MN01":
+        _header_off(rng, draft)
+    elif code == "TM01":
+        _discharge_before_admission(rng, draft)
+    else:
+        raise ValueError(f"code: {code!r} is not a single-claim injection; use one of {SINGLE}")
+
+
+def _card_expired(rng: random.Random, draft: Draft) -> None:
+    """The card written on the claim ended before the visit (the registry card is unchanged)."""
+    h = draft.header
+    h["gt_the_den"] = h["ngay_vao"].date() - timedelta(days=rng.randint(1, 60))
+    if h["gt_the_tu"] is None or h["gt_the_tu"] > h["gt_the_den"]:
+        h["gt_the_tu"] = h["gt_the_den"] - timedelta(days=364)
+
+
+def _row(rng: random.Random, draft: Draft) -> tuple[str, dict[str, Any]]:
+    """A random line and its kind."""
+    drugs, services = draft.claim["drugs"], draft.claim["services"]
+    i = rng.randrange(len(drugs) + len(services))
+    if i < len(drugs):
+        return DRUG, drugs[i]
+    row = services[i - len(drugs)]
+    return (SUPPLY if row["ma_nhom"] in SUPPLY_GROUPS else SERVICE), row
+
+
+def _not_in_catalog(rng: random.Random, draft: Draft, catalog: Catalog) -> None:
+    """One line billed with a code removed from the list before the period, or never listed."""
+    kind, row = _row(rng, draft)
+    item = rng.choice(catalog.expired[kind] + catalog.unlisted[kind])
+    if kind == DRUG:
+        row.update(ma_thuoc=item.code, ten_thuoc=item.name, don_gia=item.price,
+                   tt_thau=item.tt_thau)
+    elif kind == SUPPLY:
+        row.update(ma_vat_tu=item.code, don_gia_bv=item.price, don_gia_bh=item.price,
+                   tt_thau=item.tt_thau)
+    else:
+        row.update(ma_dich_vu=item.code, ma_nhom=item.ma_nhom, don_gia_bv=item.price,
+                   don_gia_bh=item.price, ma_giuong=None)
+    if kind != DRUG:
+        row["ten"] = item.name
+    row["don_vi_tinh"] = item.unit
+    draft.refinalize()
+
+
+def _price_above_approved(rng: random.Random, draft: Draft, catalog: Catalog) -> None:
+    """One line billed above the approved price valid on its date (facility's, else national)."""
+    kind, row = _row(rng, draft)
+    code = row["ma_thuoc"] if kind == DRUG else row["ma_vat_tu"] if kind == SUPPLY \
+        else row["ma_dich_vu"]
+    approved, _ = catalog.approved(draft.claim["facility"], catalog.item(kind, code))
+    price = approved + max(500.0, round(approved * rng.uniform(0.05, 0.4), -2))
+    if kind == DRUG:
+        row["don_gia"] = price
+    else:
+        row["don_gia_bh"] = price
+        row["don_gia_bv"] = max(row["don_gia_bv"], price)
+    draft.refinalize()
+
+
+def _header_off(rng: random.Random, draft: Draft) -> None:
+    """A header total that no longer equals the sum of its lines (by ≥ 10 VND)."""
+    h = draft.header
+    name = rng.choice(("t_tongchi_bv", "t_tongchi_bh", "t_bhtt"))
+    delta = rng.choice((10.0, 100.0, 1000.0, 2000.0, 5000.0, 50000.0)) * rng.choice((1, -1))
+    if h[name] + delta < 0:
+        delta = -delta
+    h[name] = round(h[name] + delta, 2)
+
+
+def _discharge_before_admission(rng: random.Random, draft: Draft) -> None:
+    """NGAY_RA typed before NGAY_VAO; orders stay after admission. Outpatient drafts only, and
+    by less than the scheduler's 1 h gap, so the inverted interval touches no other visit."""
+    h = draft.header
+    if h["ma_loai_kcb"] != "01":
+        raise ValueError("TM01 is injected into outpatient claims only")
+    h["ngay_ra"] = h["ngay_vao"] - timedelta(minutes=rng.randint(5, 50))
+
+
+def resubmission(rng: random.Random, draft: Draft) -> Draft:
+    """Version 2 of ``draft``: one quantity changed, money recomputed, everything else equal."""
+    claim = draft.claim
+    copy = {**claim, "header": dict(claim["header"]), "drugs": [dict(r) for r in claim["drugs"]],
+            "services": [dict(r) for r in claim["services"]], "version": claim["version"] + 1}
+    second = Draft(copy, draft.visit)
+    _, row = _row(rng, second)
+    row["so_luong"] = row["so_luong"] + rng.randint(1, 5)
+    second.refinalize()
+    return second
+
+
+def shift(draft: Draft, delta: timedelta) -> None:
+    """Move every visit time of the claim by ``delta`` (settlement month follows)."""
+    h = draft.header
+    for name in _HEADER_TIMES:
+        if h[name] is not None:
+            h[name] = h[name] + delta
+    for row in (*draft.claim["drugs"], *draft.claim["services"]):
+        for name in _LINE_TIMES:
+            if row.get(name) is not None:
+                row[name] = row[name] + delta
+    h["nam_qt"], h["thang_qt"] = h["ngay_ttoan"].year, h["ngay_ttoan"].month
