@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import faust
+from mode import CrashingSupervisor
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from streams import history as hist
@@ -61,8 +62,8 @@ def create_app(settings: Settings, codec: Codec, ref: Enrichment, metrics: Metri
     dlq = app.topic(t("hi.claims.dlq"), partitions=1, **raw)
     visits = app.Table(
         "history",
-        schema=faust.Schema(key_type=bytes, value_type=bytes, key_serializer="raw",
-                            value_serializer="raw"),
+        key_type=bytes,  # bytes types make faust store raw: history.dumps/loads own the format
+        value_type=bytes,
         partitions=settings.partitions,
         options={  # a fresh dict: faust pops keys out of it
             "block_cache_size": settings.rocksdb_cache_mb << 20,
@@ -74,7 +75,10 @@ def create_app(settings: Settings, codec: Codec, ref: Enrichment, metrics: Metri
     ref = Enrichment(ref.engine, ref.catalog, ref.cards, settings.history_keep_days,
                      settings.history_min_visits)
 
-    @app.agent(claims, concurrency=1)
+    # concurrency=1: faust #606 can commit past an unfinished event with more. CrashingSupervisor:
+    # an unexpected error stops the worker (to be restarted, replaying from the last commit)
+    # instead of restarting the agent past the event that failed.
+    @app.agent(claims, concurrency=1, supervisor_strategy=CrashingSupervisor)
     async def appraise_claims(stream: faust.StreamT[bytes]) -> AsyncIterator[None]:
         async for event in stream.events():
             msg = event.message
