@@ -67,14 +67,14 @@ class DecisionWatch(threading.Thread):
         super().__init__(daemon=True)
         self.seen: dict[tuple[str, str, int], float] = {}
         self._decode = decode
-        self._stop = threading.Event()
+        self._halt = threading.Event()
         self._consumer = Consumer({"bootstrap.servers": settings.bootstrap,
                                    "group.id": f"bench-watch-{uuid.uuid4().hex[:6]}",
                                    "auto.offset.reset": "earliest"})
         self._consumer.subscribe([settings.topic("hi.decisions")])
 
     def run(self) -> None:
-        while not self._stop.is_set():
+        while not self._halt.is_set():
             for msg in self._consumer.consume(1000, 0.2):
                 if msg.error():
                     continue
@@ -83,7 +83,7 @@ class DecisionWatch(threading.Thread):
                 self.seen.setdefault(key, msg.timestamp()[1] / 1000)
 
     def stop(self) -> None:
-        self._stop.set()
+        self._halt.set()
         self.join(5)
         self._consumer.close()
 
