@@ -12,7 +12,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaException, TopicPartition
+from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaError, KafkaException, TopicPartition
 
 from streams.catalogs import CardRegistry, CatalogSnapshot
 from streams.codec import InvalidMessage
@@ -73,12 +73,13 @@ class ReferenceFeed:
             msg = self._consumer.poll(0.5)
             if msg is None:
                 continue
-            if msg.error():
-                if msg.error().code() == -191:  # _PARTITION_EOF
+            err = msg.error()
+            if err is not None:
+                if err.code() == KafkaError._PARTITION_EOF:
                     pending.discard((msg.topic(), msg.partition()))
                     continue
-                raise KafkaException(msg.error())
-            applied += self._apply(msg.topic(), msg.key(), msg.value())
+                raise KafkaException(err)
+            applied += self._apply(str(msg.topic()), msg.key(), msg.value())
         return applied
 
     def _apply(self, topic: str, key: bytes | None, value: bytes | None) -> int:
@@ -109,7 +110,7 @@ class ReferenceFeed:
                 msg = self._consumer.poll(0.5)
                 if msg is None or msg.error():
                     continue
-                self._apply(msg.topic(), msg.key(), msg.value())
+                self._apply(str(msg.topic()), msg.key(), msg.value())
 
         self._thread = threading.Thread(target=run, name="reference-feed", daemon=True)
         self._thread.start()

@@ -6,14 +6,13 @@ few datetime fields are restored on load so rules see the same types as in a dec
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import orjson
 
 Visit = dict[str, Any]
 INPATIENT_TYPES = frozenset({"03", "04", "09"})
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 def identity(record: dict[str, Any]) -> tuple[str, str, int]:
@@ -66,41 +65,25 @@ def replace_decision(visits: list[Visit], decision: dict[str, Any]) -> list[Visi
 
 
 # --- storage --------------------------------------------------------------------------------------
-def _ms(value: datetime) -> int:
-    return int((value - _EPOCH).total_seconds() * 1000)
-
-
-def _default(value: Any) -> Any:
-    if isinstance(value, datetime):
-        return {"$t": _ms(value)} if value.tzinfo else {"$l": value.isoformat()}
-    if isinstance(value, date):
-        return {"$d": value.isoformat()}
-    raise TypeError(f"cannot store {type(value).__name__} in history")
-
-
-def _restore(value: Any) -> Any:
-    if isinstance(value, dict):
-        if len(value) == 1:
-            if "$l" in value:
-                return datetime.fromisoformat(value["$l"])
-            if "$t" in value:
-                return _EPOCH + timedelta(milliseconds=value["$t"])
-            if "$d" in value:
-                return date.fromisoformat(value["$d"])
-        return {k: _restore(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_restore(v) for v in value]
-    return value
+# orjson writes datetimes as ISO text (naive stays naive, UTC keeps its offset) and dates as
+# ISO dates; loads restores exactly the typed fields below, so no per-value walk is needed.
+_VISIT_TIMES = ("admitted", "discharged")
+_DECISION_TIMES = ("submitted_at", "decided_at")
 
 
 def dumps(visits: list[Visit]) -> bytes:
-    # OPT_PASSTHROUGH_DATETIME routes datetimes to _default so local and UTC stay distinct.
-    return orjson.dumps(visits, default=_default, option=orjson.OPT_PASSTHROUGH_DATETIME)
+    return orjson.dumps(visits)
 
 
 def loads(data: bytes | None) -> list[Visit]:
     if not data:
         return []
-    restored = _restore(orjson.loads(data))
-    assert isinstance(restored, list)
-    return restored
+    visits: list[Visit] = orjson.loads(data)
+    for v in visits:
+        for name in _VISIT_TIMES:
+            v[name] = datetime.fromisoformat(v[name])
+        d = v["decision"]
+        for name in _DECISION_TIMES:
+            d[name] = datetime.fromisoformat(d[name])
+        d["service_date"] = date.fromisoformat(d["service_date"])
+    return visits

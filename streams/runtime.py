@@ -46,8 +46,12 @@ def run_worker(settings: Settings) -> None:
     feed.follow()
     ref = Enrichment(Engine.load(), feed.catalog, feed.cards)
     worker = create_app(settings, codec, ref, metrics)
+    runner = faust.Worker(worker.app, loglevel="WARNING")
+    # Faust's console spinner sets the root logger to DEBUG so it can spin on every record:
+    # that builds a log record per produced message (~8 % of the worker's CPU). No spinner.
+    runner.spinner = None
     try:
-        faust.Worker(worker.app, loglevel="WARNING").execute_from_commandline()
+        runner.execute_from_commandline()
     finally:
         feed.close()
 

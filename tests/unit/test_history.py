@@ -12,6 +12,7 @@ def visit(claim_id: str, day: int, facility: str = "79001", version: int = 1) ->
         "admitted": admitted, "discharged": admitted + timedelta(hours=2), "inpatient": False,
         "status": "under_appraisal",
         "decision": {"facility": facility, "claim_id": claim_id, "version": version,
+                     "submitted_at": datetime(2025, 1, 1, 12, tzinfo=UTC),
                      "decided_at": datetime(2025, 1, 2, tzinfo=UTC),
                      "service_date": date(2025, 1, 1), "hits": []},
     }
