@@ -136,6 +136,7 @@ def run_bench(settings: Settings, claims: int, as_json: bool = False) -> int:
         wait_for(lambda: _group_stable(s, s.app_id) and _group_stable(s, s.sink_group), 180,
                  "consumer groups", children=(worker, sink))
         watch.start()
+        cpu0 = (worker.cpu_seconds(), sink.cpu_seconds())
         prod, sent_at = producer(s, **{"linger.ms": 20}), {}
         t0 = time.time()
         for ident, key, value in payloads:
@@ -159,6 +160,7 @@ def run_bench(settings: Settings, claims: int, as_json: bool = False) -> int:
         metrics = urllib.request.urlopen(
             f"http://127.0.0.1:{s.sink_metrics_port}/metrics", timeout=5).read().decode()
         rss = worker.peak_rss_mb()
+        cpu = (worker.cpu_seconds() - cpu0[0], sink.cpu_seconds() - cpu0[1])
     finally:
         watch.stop()
         worker.stop()
@@ -174,6 +176,10 @@ def run_bench(settings: Settings, claims: int, as_json: bool = False) -> int:
             f"p{q}": round(_histogram_quantile(metrics, store, q / 100) * 1000, 1)
             for q in (50, 95, 99)},
         "worker_peak_rss_mb": round(rss, 1),
+        # CPU the worker and sink used per claim: what one dedicated core would sustain.
+        "worker_cpu_us_per_claim": round(cpu[0] / n * 1e6, 1),
+        "worker_claims_per_core_s": round(n / cpu[0], 1) if cpu[0] else None,
+        "sink_cpu_us_per_claim": round(cpu[1] / n * 1e6, 1),
         "raw_ceiling_claims_per_s": round(ceiling, 1),
     }
     db.connect(s).execute(f"DROP DATABASE IF EXISTS {s.clickhouse_database}")
