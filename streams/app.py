@@ -54,7 +54,7 @@ def create_app(settings: Settings, codec: Codec, ref: Enrichment, metrics: Metri
         broker_commit_every=10000,
         broker_commit_interval=1.0,
         broker_max_poll_records=2000,
-        producer_linger=0.005,  # batch decisions and changelog writes: fewer round trips
+        producer_linger=0.02,  # batch decisions and changelog writes: fewer, larger requests
         producer_max_batch_size=256 * 1024,
         stream_wait_empty=False,
         producer_acks=-1,
