@@ -32,13 +32,19 @@ def _quantile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
-def _histogram_quantile(text: str, name: str, q: float) -> float:
-    """Quantile from a Prometheus histogram exposition (linear inside the bucket)."""
-    buckets = []
+def _buckets(text: str, name: str) -> list[tuple[float, float]]:
+    out = []
     for line in text.splitlines():
         if line.startswith(f"{name}_bucket"):
             le = line.split('le="')[1].split('"')[0]
-            buckets.append((float("inf") if le == "+Inf" else float(le), float(line.split()[-1])))
+            out.append((float("inf") if le == "+Inf" else float(le), float(line.split()[-1])))
+    return out
+
+
+def _histogram_quantile(text: str, name: str, q: float, since: str = "") -> float:
+    """Quantile of a Prometheus histogram (linear inside the bucket), minus a baseline scrape."""
+    base = dict(_buckets(since, name))
+    buckets = [(le, n - base.get(le, 0.0)) for le, n in _buckets(text, name)]
     if not buckets or buckets[-1][1] == 0:
         return float("nan")
     rank, prev_le, prev_n = q * buckets[-1][1], 0.0, 0.0
@@ -108,6 +114,35 @@ def raw_ceiling(settings: Settings, decode: Any, expect: int) -> float:
     return n / (time.perf_counter() - started) if started else 0.0
 
 
+def _send(prod: Any, topic: str, items: list[tuple[Any, bytes, bytes]], rate: float,
+          sent_at: dict[Any, float]) -> None:
+    started = time.monotonic()
+    for i, (ident, key, value) in enumerate(items):
+        while True:
+            try:
+                prod.produce(topic, value=value, key=key)
+                break
+            except BufferError:
+                prod.poll(0.05)
+        sent_at[ident] = time.time()
+        prod.poll(0)
+        if rate:
+            ahead = (i + 1) / rate - (time.monotonic() - started)
+            if ahead > 0:
+                time.sleep(ahead)
+    prod.flush(60)
+
+
+def _scrape(port: int) -> str:
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as r:
+        text: str = r.read().decode()
+        return text
+
+
+def _ms(values: list[float]) -> dict[str, float]:
+    return {f"p{q}": round(_quantile(values, q / 100) * 1000, 1) for q in (50, 95, 99)}
+
+
 def run_bench(settings: Settings, claims: int, as_json: bool = False) -> int:
     from streams.simulate import generate
 
@@ -122,11 +157,13 @@ def run_bench(settings: Settings, claims: int, as_json: bool = False) -> int:
     db.migrate(s, progress=say)
     create_topics(s)
     codec = make_codec(s)
-    sim = generate(claims, seed=42, violations=0.1)
+    steady = max(500, claims // 5)  # phase 2: latency at a sustainable rate
+    sim = generate(claims + steady, seed=42, violations=0.1)
     publish_reference(s, codec, sim.catalog_entries, sim.cards)
     enc = codec.encoder("claim")
     payloads = [((c.claim["facility"], c.claim["claim_id"], c.claim["version"]),
                  c.claim["person_key"].encode(), enc(c.claim)) for c in sim.claims]
+    payloads, later = payloads[:claims], payloads[claims:]
     n = len(payloads)
     logs = s.state_dir / "bench" / tag
     worker, sink = Child(s, "worker", logs), Child(s, "sink", logs)
@@ -137,43 +174,45 @@ def run_bench(settings: Settings, claims: int, as_json: bool = False) -> int:
                  "consumer groups", children=(worker, sink))
         watch.start()
         cpu0 = (worker.cpu_seconds(), sink.cpu_seconds())
-        prod, sent_at = producer(s, **{"linger.ms": 20}), {}
+        prod, sent_at = producer(s, **{"linger.ms": 5}), {}
         t0 = time.time()
-        for ident, key, value in payloads:
-            while True:
-                try:
-                    prod.produce(s.topic("hi.claims"), value=value, key=key)
-                    break
-                except BufferError:
-                    prod.poll(0.05)
-            sent_at[ident] = time.time()
-            prod.poll(0)
-        prod.flush(60)
+        _send(prod, s.topic("hi.claims"), payloads, 0, sent_at)  # phase 1: as fast as possible
         say(f"published {n} claims in {time.time() - t0:.1f}s; waiting for decisions")
         wait_for(lambda: len(watch.seen) >= n, 900, "all decisions", interval=0.5,
                  children=(worker, sink))
         t_end = max(watch.seen.values())
-        lat = [watch.seen[k] - sent_at[k] for k in sent_at if k in watch.seen]
+        burst_lat = [watch.seen[k] - sent_at[k] for k in sent_at if k in watch.seen]
+        cpu = (worker.cpu_seconds() - cpu0[0], sink.cpu_seconds() - cpu0[1])
         client = db.connect(s)
         wait_for(lambda: client.execute("SELECT count() FROM decisions FINAL")[0][0] >= n, 600,
                  "decisions in ClickHouse", children=(worker, sink))
-        metrics = urllib.request.urlopen(
-            f"http://127.0.0.1:{s.sink_metrics_port}/metrics", timeout=5).read().decode()
+        rate = round(0.5 * n / (t_end - t0))
+        say(f"phase 2: {len(later)} claims at {rate}/s (half the measured throughput)")
+        before, steady_sent = _scrape(s.sink_metrics_port), {}
+        _send(prod, s.topic("hi.claims"), later, rate, steady_sent)
+        total = n + len(later)
+        wait_for(lambda: len(watch.seen) >= total, 600, "phase 2 decisions", children=(worker, sink))
+        wait_for(lambda: client.execute("SELECT count() FROM decisions FINAL")[0][0] >= total,
+                 600, "phase 2 decisions in ClickHouse", children=(worker, sink))
+        after = _scrape(s.sink_metrics_port)
+        steady_lat = [watch.seen[k] - steady_sent[k] for k in steady_sent if k in watch.seen]
         rss = worker.peak_rss_mb()
-        cpu = (worker.cpu_seconds() - cpu0[0], sink.cpu_seconds() - cpu0[1])
     finally:
         watch.stop()
         worker.stop()
         sink.stop()
-    ceiling = raw_ceiling(s, codec.decode, n)
+    ceiling = raw_ceiling(s, codec.decode, total)
     store = "hireview_decision_to_store_seconds"
     figures = {
         "claims": n,
         "end_to_end_claims_per_s": round(n / (t_end - t0), 1),
-        "submit_to_decision_ms": {f"p{q}": round(_quantile(lat, q / 100) * 1000, 1)
-                                  for q in (50, 95, 99)},
-        "decision_to_clickhouse_ms": {
-            f"p{q}": round(_histogram_quantile(metrics, store, q / 100) * 1000, 1)
+        # Phase 1 latency is mostly queueing: every claim is sent at once.
+        "burst_submit_to_decision_ms": _ms(burst_lat),
+        "steady_rate_claims_per_s": rate,
+        "steady_claims": len(later),
+        "steady_submit_to_decision_ms": _ms(steady_lat),
+        "steady_decision_to_clickhouse_ms": {
+            f"p{q}": round(_histogram_quantile(after, store, q / 100, before) * 1000, 1)
             for q in (50, 95, 99)},
         "worker_peak_rss_mb": round(rss, 1),
         # CPU the worker and sink used per claim: what one dedicated core would sustain.

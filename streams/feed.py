@@ -24,6 +24,8 @@ CATALOG_TOPICS = {
     "hi.catalog.drugs": "catalog_entry",
     "hi.catalog.services": "catalog_entry",
     "hi.catalog.supplies": "catalog_entry",
+    "hi.catalog.staff": "catalog_entry",
+    "hi.catalog.equipment": "catalog_entry",
     "hi.cards": "card",
 }
 

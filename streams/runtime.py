@@ -16,7 +16,8 @@ from streams.kafka import create_topics, producer
 from streams.settings import Settings
 
 CATALOG_TOPIC = {"DRUG": "hi.catalog.drugs", "SERVICE": "hi.catalog.services",
-                 "SUPPLY": "hi.catalog.supplies"}
+                 "SUPPLY": "hi.catalog.supplies", "STAFF": "hi.catalog.staff",
+                 "EQUIPMENT": "hi.catalog.equipment"}
 
 
 def make_codec(settings: Settings) -> Codec:

@@ -23,7 +23,8 @@ EXAMPLES = sorted(AVRO.glob("examples/*/*.json"))
 V0_DIR = AVRO / "examples" / "claim" / "_v0"
 TOPICS: list[dict[str, Any]] = yaml.safe_load((AVRO / "topics.yaml").read_text())["topics"]
 CLAIMS_FAMILY = {"hi.claims", "hi.decisions", "hi.warnings"}
-REFERENCE = {"hi.catalog.drugs", "hi.catalog.services", "hi.catalog.supplies", "hi.cards"}
+REFERENCE = {"hi.catalog.drugs", "hi.catalog.services", "hi.catalog.supplies",
+             "hi.catalog.staff", "hi.catalog.equipment", "hi.cards"}
 
 
 def load(path: Path) -> Any:
