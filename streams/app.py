@@ -63,12 +63,14 @@ def create_app(settings: Settings, codec: Codec, ref: Enrichment, metrics: Metri
         web_enabled=True,
     )
     t = settings.topic
-    raw = {"key_type": bytes, "value_type": bytes, "key_serializer": "raw",
-           "value_serializer": "raw"}
-    claims = app.topic(t("hi.claims"), partitions=settings.partitions, **raw)
-    decisions = app.topic(t("hi.decisions"), partitions=settings.partitions, **raw)
-    warnings = app.topic(t("hi.warnings"), partitions=settings.partitions, **raw)
-    dlq = app.topic(t("hi.claims.dlq"), partitions=1, **raw)
+    def raw_topic(name: str, partitions: int) -> faust.TopicT:
+        return app.topic(t(name), partitions=partitions, key_type=bytes, value_type=bytes,
+                         key_serializer="raw", value_serializer="raw")
+
+    claims = raw_topic("hi.claims", settings.partitions)
+    decisions = raw_topic("hi.decisions", settings.partitions)
+    warnings = raw_topic("hi.warnings", settings.partitions)
+    dlq = raw_topic("hi.claims.dlq", 1)
     visits = app.Table(
         "history",
         key_type=bytes,  # bytes types make faust store raw: history.dumps/loads own the format

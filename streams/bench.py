@@ -85,8 +85,10 @@ class DecisionWatch(threading.Thread):
                     continue
                 # The "claim" header names the decision without decoding it (saves CPU
                 # that the worker and sink on this machine need).
-                facility, claim_id, version, _ = dict(msg.headers() or ())["claim"].split(b"|")
-                key = (facility.decode(), claim_id.decode(), int(version))
+                header = dict(msg.headers() or ()).get("claim") or b"|||"
+                text = header.decode() if isinstance(header, bytes) else header
+                facility, claim_id, version, _ = text.split("|")
+                key = (facility, claim_id, int(version))
                 self.seen.setdefault(key, msg.timestamp()[1] / 1000)
 
     def stop(self) -> None:
@@ -146,7 +148,10 @@ def _ms(values: list[float]) -> dict[str, float]:
 def run_bench(settings: Settings, claims: int, as_json: bool = False) -> int:
     from streams.simulate import generate
 
-    say = (lambda m: None) if as_json else (lambda m: print(m, flush=True))
+    def say(message: str) -> None:
+        if not as_json:
+            print(message, flush=True)
+
     tag = uuid.uuid4().hex[:8]
     s = settings.model_copy(update={
         "topic_prefix": f"bench{tag}.", "app_id": f"hireview-bench-{tag}",
@@ -174,7 +179,7 @@ def run_bench(settings: Settings, claims: int, as_json: bool = False) -> int:
                  "consumer groups", children=(worker, sink))
         watch.start()
         cpu0 = (worker.cpu_seconds(), sink.cpu_seconds())
-        prod, sent_at = producer(s, **{"linger.ms": 5}), {}
+        prod, sent_at = producer(s, **{"linger.ms": 5}), dict[Any, float]()
         t0 = time.time()
         _send(prod, s.topic("hi.claims"), payloads, 0, sent_at)  # phase 1: as fast as possible
         say(f"published {n} claims in {time.time() - t0:.1f}s; waiting for decisions")
@@ -188,10 +193,11 @@ def run_bench(settings: Settings, claims: int, as_json: bool = False) -> int:
                  "decisions in ClickHouse", children=(worker, sink))
         rate = round(0.5 * n / (t_end - t0))
         say(f"phase 2: {len(later)} claims at {rate}/s (half the measured throughput)")
-        before, steady_sent = _scrape(s.sink_metrics_port), {}
+        before, steady_sent = _scrape(s.sink_metrics_port), dict[Any, float]()
         _send(prod, s.topic("hi.claims"), later, rate, steady_sent)
         total = n + len(later)
-        wait_for(lambda: len(watch.seen) >= total, 600, "phase 2 decisions", children=(worker, sink))
+        wait_for(lambda: len(watch.seen) >= total, 600, "phase 2 decisions",
+                 children=(worker, sink))
         wait_for(lambda: client.execute("SELECT count() FROM decisions FINAL")[0][0] >= total,
                  600, "phase 2 decisions in ClickHouse", children=(worker, sink))
         after = _scrape(s.sink_metrics_port)

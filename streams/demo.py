@@ -13,7 +13,9 @@ from streams.settings import Settings
 
 
 def run_demo(settings: Settings, claims: int, rate: float, keep_running: bool = True) -> int:
-    step = lambda msg: print(f"==> {msg}", flush=True)  # noqa: E731
+    def step(message: str) -> None:
+        print(f"==> {message}", flush=True)
+
     step("starting Kafka and ClickHouse (first run fetches Kafka from Maven Central)")
     infra.up(settings, progress=lambda m: print(f"    {m}", flush=True))
     step("applying ClickHouse migrations")

@@ -58,7 +58,8 @@ class ReferenceFeed:
         meta = self._consumer.list_topics(timeout=10)
         for topic in self._schema:
             if topic in meta.topics and not meta.topics[topic].error:
-                tps += [TopicPartition(topic, p, OFFSET_BEGINNING) for p in meta.topics[topic].partitions]
+                tps += [TopicPartition(topic, p, OFFSET_BEGINNING)
+                        for p in meta.topics[topic].partitions]
         if not tps:
             self._consumer.assign([])
             return 0

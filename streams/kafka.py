@@ -36,7 +36,7 @@ def create_topics(settings: Settings) -> list[str]:
                     config=s["config"]) for s in topic_specs(settings) if s["name"] not in existing]
     if not new:
         return []
-    for name, future in admin.create_topics(new).items():
+    for future in admin.create_topics(new).values():
         try:
             future.result()
         except Exception as exc:  # a concurrent creator won the race: fine

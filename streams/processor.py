@@ -11,8 +11,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from rules.decision import amend, decide, needs_review
 from rules.base import RuleInputError
+from rules.decision import amend, decide, needs_review
 from rules.engine import Context, Engine
 from streams import history as hist
 from streams.catalogs import CardRegistry, CatalogSnapshot

@@ -28,7 +28,7 @@ class Settings(BaseSettings):
     kafka_port: int = Field(39092, description="Broker PLAINTEXT port")
     kafka_controller_port: int = Field(39093, description="KRaft controller port")
     kafka_heap_mb: int = Field(768, description="Broker JVM max heap (MiB)")
-    partitions: int = Field(4, ge=1, description="Partitions of hi.claims and co-partitioned topics")
+    partitions: int = Field(4, ge=1, description="Partitions of hi.claims and topics keyed like it")
     topic_prefix: str = Field("", description="Prefix for every topic name (tests isolate with it)")
     schema_registry_url: str | None = Field(
         None, description="Confluent-compatible Schema Registry; file registry when unset"

@@ -8,12 +8,12 @@ from pathlib import Path
 
 import pytest
 from confluent_kafka import Consumer
-from streams.simulate import generate
 
 from streams.kafka import create_topics
 from streams.procs import Child, wait_for
 from streams.runtime import make_codec, publish, publish_reference
 from streams.settings import Settings
+from streams.simulate import generate
 
 pytestmark = pytest.mark.kafka
 

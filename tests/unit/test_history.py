@@ -53,4 +53,5 @@ def test_old_visits_expire_but_the_last_six_always_stay() -> None:
 def test_prior_hides_the_claim_itself_only() -> None:
     visits = [visit("a", 0), visit("a", 0, version=2), visit("b", 1)]
     claim = {"facility": "79001", "claim_id": "a", "version": 2}
-    assert [(v["claim_id"], v["version"]) for v in hist.prior(visits, claim)] == [("a", 1), ("b", 1)]
+    before = hist.prior(visits, claim)
+    assert [(v["claim_id"], v["version"]) for v in before] == [("a", 1), ("b", 1)]
