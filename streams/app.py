@@ -39,7 +39,7 @@ def claim_header(decision: dict[str, Any]) -> bytes:
 
 def create_app(settings: Settings, codec: Codec, ref: Enrichment, metrics: Metrics) -> Worker:
     """Build the Faust app from the settings: topics, the history table and the agent."""
-    datadir = settings.state_dir / "worker" / settings.app_id
+    datadir = settings.state_dir / "worker" / settings.app_id / settings.worker_id
     datadir.parent.mkdir(parents=True, exist_ok=True)  # faust creates only the last level
     app = faust.App(
         settings.app_id,
@@ -56,7 +56,10 @@ def create_app(settings: Settings, codec: Codec, ref: Enrichment, metrics: Metri
         broker_max_poll_records=2000,
         producer_linger=0.02,  # batch decisions and changelog writes: fewer, larger requests
         producer_max_batch_size=256 * 1024,
-        stream_wait_empty=False,
+        # Static membership: a restarted worker takes its old place at once, with no
+        # rebalance while the dead member's session runs out (rebalances right after a crash
+        # are where faust's offset bookkeeping has lost events: #596/#606).
+        consumer_group_instance_id=f"{settings.app_id}-{settings.worker_id}",
         producer_acks=-1,
         web_host="127.0.0.1",
         web_port=settings.worker_web_port,

@@ -42,6 +42,8 @@ class Settings(BaseSettings):
 
     # --- worker ---------------------------------------------------------------------------------
     app_id: str = Field("hireview-appraiser", description="Faust app id (consumer group, tables)")
+    worker_id: str = Field("1", description="Unique per worker process of one app: its group "
+                           "instance id and data dir (RocksDB allows one process per dir)")
     worker_web_port: int = Field(36066, description="Faust web/metrics port of the worker")
     history_keep_days: int = Field(400, description="Visits younger than this stay in history")
     history_min_visits: int = Field(6, description="Last N visits kept whatever their age")

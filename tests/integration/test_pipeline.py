@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import partial as partial_fn
 from pathlib import Path
 from typing import Any
 
@@ -88,17 +89,22 @@ def test_sigkill_of_worker_and_sink_loses_and_doubles_nothing(
     expected = expected_labels(sim)
     client = db.connect(isolated)
 
-    worker, sink = Child(isolated, "worker", tmp_path), Child(isolated, "sink", tmp_path)
-    # Kill both once part of the work is stored: some decisions are produced but not yet
-    # committed, some batches inserted but their offsets not yet committed.
-    wait_for(lambda: client.execute("SELECT count() FROM decisions")[0][0] >= 300, 240,
-             "first decisions stored", children=(worker, sink))
-    worker.kill()
-    sink.kill()
-    partial = client.execute("SELECT count() FROM decisions FINAL")[0][0]
-    assert 0 < partial < len(expected), "the kill must happen mid-run"
+
+    def stored_at_least(n: int) -> bool:
+        return bool(client.execute("SELECT count() FROM decisions")[0][0] >= n)
 
     worker, sink = Child(isolated, "worker", tmp_path), Child(isolated, "sink", tmp_path)
+    # Kill both twice while part of the work is stored: some decisions are produced but not
+    # yet committed, some batches inserted but their offsets not yet committed.
+    for threshold in (300, 1200):
+        wait_for(partial_fn(stored_at_least, threshold), 240, f"{threshold} decisions stored",
+                 children=(worker, sink))
+        worker.kill()
+        sink.kill()
+        partial = client.execute("SELECT count() FROM decisions FINAL")[0][0]
+        assert 0 < partial < len(expected), "the kill must happen mid-run"
+        worker, sink = Child(isolated, "worker", tmp_path), Child(isolated, "sink", tmp_path)
+
     try:
         run_until_matched(isolated, expected, (worker, sink), timeout=300)
     finally:
