@@ -68,6 +68,9 @@ def _time(run: Any, contexts: list[Context], min_seconds: float) -> float:
     return sorted(samples)[2]
 
 
+_LINE_MONEY = ("thanh_tien_bv", "thanh_tien_bh", "t_bhtt", "t_bncct", "t_bntt", "t_nguonkhac")
+
+
 def scaled(claim: Record, lines: int) -> Record:
     """``claim`` with its lines repeated to about ``lines`` lines; totals scaled to match."""
     have = len(claim["drugs"]) + len(claim["services"])
@@ -75,8 +78,22 @@ def scaled(claim: Record, lines: int) -> Record:
     header = dict(claim["header"])
     for name in _MONEY:
         header[name] = header[name] * factor
-    drugs = [{**row, "stt": i + 1} for i, row in enumerate(claim["drugs"] * factor)]
-    services = [{**row, "stt": i + 1} for i, row in enumerate(claim["services"] * factor)]
+    # One visit pays one consultation (CL05): the copies of a consultation become copies of the
+    # first drug line carrying the same money (quantity adjusted at the drug's own price).
+    once = [row for row in claim["services"] if row["ma_nhom"] == 13]
+    others = [row for row in claim["services"] if row["ma_nhom"] != 13]
+    extra: list[Record] = []
+    if claim["drugs"]:
+        drug = claim["drugs"][0]
+        for row in once * (factor - 1):
+            extra.append({**drug, **{k: row[k] for k in _LINE_MONEY},
+                          "so_luong": round(row["thanh_tien_bv"] / drug["don_gia"], 3)})
+            header["t_thuoc"] += row["thanh_tien_bv"]
+    else:
+        others = claim["services"]
+        once = []
+    drugs = [{**row, "stt": i + 1} for i, row in enumerate(claim["drugs"] * factor + extra)]
+    services = [{**row, "stt": i + 1} for i, row in enumerate(once + others * factor)]
     return {**claim, "header": header, "drugs": drugs, "services": services}
 
 

@@ -16,6 +16,44 @@ from rules.catalogue.tm01_discharge_before_admission import DischargeBeforeAdmis
 from rules.catalogue.xc01_resubmitted_under_appraisal import ResubmittedUnderAppraisal
 from rules.catalogue.xc02_overlapping_stays import OverlappingStays
 
+# --- clinical/staff rules (set B)
+# isort: split
+from rules.catalogue.cl01_bed_days_exceed_stay import BedDaysExceedStay
+from rules.catalogue.cl02_short_stay_bed_days import ShortStayBedDays
+from rules.catalogue.cl03_short_stay_type import ShortStayType
+from rules.catalogue.cl04_outpatient_bed_days import OutpatientBedDays
+from rules.catalogue.cl05_extra_consultation_fees import ExtraConsultationFees
+from rules.catalogue.cl06_long_outpatient_visit import LongOutpatientVisit
+from rules.catalogue.cl07_outpatient_drug_supply import OutpatientDrugSupply
+from rules.catalogue.cl08_repeated_lab_test import RepeatedLabTest
+from rules.catalogue.cl09_diagnosis_sex_mismatch import DiagnosisSexMismatch
+from rules.catalogue.cl10_diagnosis_age_mismatch import DiagnosisAgeMismatch
+from rules.catalogue.cl11_line_times_out_of_order import LineTimesOutOfOrder
+from rules.catalogue.cl12_surgery_without_anaesthesia import SurgeryWithoutAnaesthesia
+from rules.catalogue.cl13_further_surgery_full_rate import FurtherSurgeryFullRate
+from rules.catalogue.st01_practitioner_not_listed import PractitionerNotListed
+from rules.catalogue.st02_machine_code import MachineCode
+
+# --- card/money/catalog rules (set A)
+# isort: split
+from rules.catalogue.cb02_benefit_level import BenefitLevel
+from rules.catalogue.cb03_route_vs_registered_facility import RouteVsRegisteredFacility
+from rules.catalogue.cb04_referral_missing import ReferralMissing
+from rules.catalogue.cb05_copayment_exempt_charged import CopaymentWhileExempt
+from rules.catalogue.cb06_small_bill_copayment import SmallBillCopayment
+from rules.catalogue.cb07_off_route_rate import OffRouteRate
+from rules.catalogue.cb08_card_replaced import CardReplaced
+from rules.catalogue.ct03_not_approved_for_facility import NotApprovedForFacility
+from rules.catalogue.ct04_tender_data_malformed import TenderDataMalformed
+from rules.catalogue.ct05_tender_mismatch import TenderMismatch
+from rules.catalogue.ct06_supply_ceiling import SupplyCeiling
+from rules.catalogue.ct07_included_item_billed import IncludedItemBilled
+from rules.catalogue.mn02_line_fund_share import LineFundShare
+from rules.catalogue.mn03_line_amount_formula import LineAmountFormula
+from rules.catalogue.mn04_line_split import LineSplit
+from rules.catalogue.mn05_header_split import HeaderSplit
+from rules.catalogue.mn06_fee_for_service_total import FeeForServiceTotal
+
 # Retired codes: none yet.
 
 
@@ -30,6 +68,40 @@ def all_rules() -> list[Rule]:
         ResubmittedUnderAppraisal(),
         OverlappingStays(),
         LateSubmission(),
+        # --- clinical/staff rules (set B)
+        BedDaysExceedStay(),
+        ShortStayBedDays(),
+        ShortStayType(),
+        OutpatientBedDays(),
+        ExtraConsultationFees(),
+        LongOutpatientVisit(),
+        OutpatientDrugSupply(),
+        RepeatedLabTest(),
+        DiagnosisSexMismatch(),
+        DiagnosisAgeMismatch(),
+        LineTimesOutOfOrder(),
+        SurgeryWithoutAnaesthesia(),
+        FurtherSurgeryFullRate(),
+        PractitionerNotListed(),
+        MachineCode(),
+        # --- card/money/catalog rules (set A)
+        BenefitLevel(),
+        RouteVsRegisteredFacility(),
+        ReferralMissing(),
+        CopaymentWhileExempt(),
+        SmallBillCopayment(),
+        OffRouteRate(),
+        CardReplaced(),
+        NotApprovedForFacility(),
+        TenderDataMalformed(),
+        TenderMismatch(),
+        SupplyCeiling(),
+        IncludedItemBilled(),
+        LineFundShare(),
+        LineAmountFormula(),
+        LineSplit(),
+        HeaderSplit(),
+        FeeForServiceTotal(),
     ]
     check_unique(rules)
     return rules

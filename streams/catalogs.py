@@ -24,6 +24,8 @@ class CatalogSnapshot:
 
     def __init__(self) -> None:
         self._rows: dict[tuple[str, str, str], list[tuple[date, Entry]]] = {}
+        # Codes with rows per (kind, facility): answers has() without scanning every row.
+        self._codes: dict[tuple[str, str], int] = {}
 
     def __len__(self) -> int:
         return sum(len(v) for v in self._rows.values())
@@ -31,16 +33,32 @@ class CatalogSnapshot:
     def put(self, entry: Entry) -> None:
         """Add or replace the row with the same key (compaction semantics)."""
         slot_key = (entry["kind"], entry["facility"], entry["code"])
-        slot = [t for t in self._rows.get(slot_key, ()) if t[0] != entry["valid_from"]]
+        before = self._rows.get(slot_key, ())
+        slot = [t for t in before if t[0] != entry["valid_from"]]
         insort(slot, (entry["valid_from"], entry), key=lambda t: t[0])
         # Swap in a new list: readers in another thread never see a half-updated slot.
         self._rows[slot_key] = slot
+        if not before:
+            self._count(entry["kind"], entry["facility"], 1)
 
     def delete(self, key: str) -> None:
         kind, facility, code, start = key.split("|")
         slot = self._rows.get((kind, facility, code))
         if slot:
-            self._rows[(kind, facility, code)] = [t for t in slot if t[0].isoformat() != start]
+            rest = [t for t in slot if t[0].isoformat() != start]
+            self._rows[(kind, facility, code)] = rest
+            if not rest:
+                self._count(kind, facility, -1)
+
+    def _count(self, kind: str, facility: str, step: int) -> None:
+        self._codes[(kind, facility)] = self._codes.get((kind, facility), 0) + step
+
+    def has(self, kind: str, facility: str) -> bool:
+        """True when ``facility`` has rows of ``kind`` of its own (any code, any date).
+
+        Rules whose list is optional (STAFF, EQUIPMENT) check only facilities that have one.
+        """
+        return self._codes.get((kind, facility), 0) > 0
 
     def find(self, kind: str, facility: str, code: str, on: date) -> Entry | None:
         """The facility's entry valid on ``on``, else the national one, else None."""

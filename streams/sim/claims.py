@@ -20,6 +20,7 @@ from streams.sim.world import Facility, Person, World
 
 _CHRONIC = frozenset({"I10", "I11.9", "E11.9", "E11.8", "M10.9", "M17.9"})
 _CHILD_INPATIENT = (0, 3, 8)  # INPATIENT profiles that also happen to children
+_ONCE_PER_STAY = frozenset({"hba1c"})  # tests with a minimum interval: never repeated (CL08)
 
 
 @dataclass
@@ -249,7 +250,7 @@ def _inpatient(rng: random.Random, catalog: Catalog, lines: LineMaker, visit: Vi
     lines.supply("cannula", 1, dept, first)
     if nights >= 3 and rng.random() < 0.6:  # control tests mid-stay
         again = day0 + timedelta(days=nights // 2, hours=6, minutes=30)
-        for key in p.labs[:2]:
+        for key in [k for k in p.labs if k not in _ONCE_PER_STAY][:2]:
             lines.service(key, 1, dept, again, again + timedelta(minutes=10),
                           again + timedelta(minutes=70))
     iv_days = min(nights, rng.randint(2, 6))

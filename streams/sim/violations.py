@@ -115,7 +115,8 @@ def resubmission(rng: random.Random, draft: Draft) -> Draft:
     copy = {**claim, "header": dict(claim["header"]), "drugs": [dict(r) for r in claim["drugs"]],
             "services": [dict(r) for r in claim["services"]], "version": claim["version"] + 1}
     second = Draft(copy, draft.visit)
-    _, row = _row(rng, second)
+    # A drug quantity: more consultations, bed days or operations would break CL05/CL01/CL13.
+    row = rng.choice(second.claim["drugs"])
     row["so_luong"] = row["so_luong"] + rng.randint(1, 5)
     second.refinalize()
     return second

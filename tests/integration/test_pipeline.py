@@ -9,9 +9,11 @@ from typing import Any
 import pytest
 
 from streams import db
+from streams.kafka import create_topics
 from streams.procs import Child, wait_for
-from streams.runtime import simulate_and_publish
+from streams.runtime import make_codec, publish, publish_reference, simulate_and_publish
 from streams.settings import Settings
+from streams.simulate import generate
 
 pytestmark = [pytest.mark.kafka, pytest.mark.clickhouse]
 
@@ -85,24 +87,30 @@ def test_sigkill_of_worker_and_sink_loses_and_doubles_nothing(
     isolated: Settings, tmp_path: Path
 ) -> None:
     db.migrate(isolated)
-    sim = simulate_and_publish(isolated, claims=2500, rate=0, violations=0.3, seed=5)
+    create_topics(isolated)
+    codec = make_codec(isolated)
+    sim = generate(2500, seed=5, violations=0.3)
+    publish_reference(isolated, codec, sim.catalog_entries, sim.cards)
+    encode = codec.encoder("claim")
+    batches = [sim.claims[:1500], sim.claims[1500:]]
     expected = expected_labels(sim)
     client = db.connect(isolated)
 
-
     def stored_at_least(n: int) -> bool:
-        return bool(client.execute("SELECT count() FROM decisions")[0][0] >= n)
+        return bool(client.execute("SELECT count() FROM decisions FINAL")[0][0] >= n)
 
     worker, sink = Child(isolated, "worker", tmp_path), Child(isolated, "sink", tmp_path)
-    # Kill both twice while part of the work is stored: some decisions are produced but not
-    # yet committed, some batches inserted but their offsets not yet committed.
-    for threshold in (300, 1200):
+    # Two rounds: publish a batch, SIGKILL both once part of it is stored (some decisions
+    # produced but not committed, some rows inserted but their offsets not committed), restart.
+    for batch, threshold in zip(batches, (300, 1700), strict=True):
+        publish(isolated, isolated.topic("hi.claims"),
+                ((c.claim["person_key"].encode(), encode(c.claim)) for c in batch))
         wait_for(partial_fn(stored_at_least, threshold), 240, f"{threshold} decisions stored",
                  children=(worker, sink))
         worker.kill()
         sink.kill()
         partial = client.execute("SELECT count() FROM decisions FINAL")[0][0]
-        assert 0 < partial < len(expected), "the kill must happen mid-run"
+        assert threshold <= partial < len(expected), "the kill must happen mid-run"
         worker, sink = Child(isolated, "worker", tmp_path), Child(isolated, "sink", tmp_path)
 
     try:

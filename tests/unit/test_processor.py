@@ -33,12 +33,16 @@ def claim(**header: Any) -> dict[str, Any]:
 
 
 def inpatient_at(facility: str, claim_id: str, start: datetime, days: int) -> dict[str, Any]:
-    c = claim(ma_loai_kcb="03", ngay_vao=start, ngay_ra=start + timedelta(days=days),
+    # Route 1.2 (thông tuyến): the card is registered at 79001, not at every facility (CB03).
+    c = claim(ma_loai_kcb="03", ma_doituong_kcb="1.2", ngay_vao=start,
+              ngay_ra=start + timedelta(days=days),
               ngay_ttoan=start + timedelta(days=days, minutes=30), so_ngay_dtri=days + 1)
     c.update(facility=facility, claim_id=claim_id, content_hash=f"h-{claim_id}")
     c["submitted_at"] = (start + timedelta(days=days, hours=-6)).replace(tzinfo=UTC)
-    for line in c["drugs"] + c["services"]:
-        line["ngay_yl"] = start + timedelta(hours=1)
+    for line in c["drugs"] + c["services"]:  # order, execution and result inside the stay
+        for name in ("ngay_yl", "ngay_th_yl", "ngay_kq"):
+            if line.get(name) is not None:
+                line[name] = start + timedelta(hours=1)
     return c
 
 

@@ -1,0 +1,183 @@
+"""CT04: the tender data (TT_THAU) of a drug or supply line is missing or malformed.
+
+Why:
+    Drugs and supplies are paid at the price of the bid the facility won; TT_THAU names that bid as
+    ``decision;Gnn;Nn;yyyy``: the award decision, the package G0–G99, the group N1–N99 and the
+    year (QĐ 130/QĐ-BYT as amended by QĐ 4750, XML2/XML3 TT_THAU). It is required for supplies.
+    Without a readable bid the price and the procured quantity cannot be checked against the
+    tender (TT 12/2026/TT-BTC Art. 10(1)(l-m)).
+
+Anti-pattern:
+    A bare regex that accepts group N0 or a year after the service, or rejecting the fund's money
+    for a typo in a field the appraiser can correct with the facility.
+
+Best practice:
+    Parse the four parts, the decision optional while ``require_decision`` is false (the short
+    form ``Gnn;Nn;yyyy`` still appears); require the field for the kinds in ``required_for``;
+    the year must not be after the line's order year nor more than ``max_age_years`` before it.
+    Lines not in the catalog at all are CT01's. Warn, naming the problem; matching the bid is
+    CT03/CT05's. A claim names few distinct bids: each is checked once against the visit's year,
+    and lines one by one only when a bid fails or the stay spans two years (lines outside the
+    stay are the time-order rule's).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Mapping, Sequence
+from datetime import date
+from functools import lru_cache
+from operator import itemgetter
+from typing import TYPE_CHECKING, Any, NamedTuple
+
+from rules.base import (
+    DRUG,
+    NO_HITS,
+    SUPPLY,
+    SUPPLY_GROUPS,
+    TABLE_OF_KIND,
+    ClaimRule,
+    Hit,
+    Params,
+    Record,
+    RuleMeta,
+    Severity,
+    money,
+)
+
+if TYPE_CHECKING:
+    from rules.engine import Context
+
+META = RuleMeta(
+    code="CT04",
+    name="catalog.tender_data_malformed",
+    title="Tender data (TT_THAU) missing or not decision;Gnn;Nn;yyyy",
+    family="catalog",
+    severity=Severity.WARNING,
+    legal_basis=(
+        "QĐ 130/QĐ-BYT as amended by QĐ 4750/QĐ-BYT, XML2 and XML3 TT_THAU; "
+        "TT 12/2026/TT-BTC Art. 10(1)(l-m)"
+    ),
+    effective_from=date(2024, 7, 1),
+    param_names=("required_for", "require_decision", "max_age_years"),
+)
+
+_TT_THAU = itemgetter("tt_thau")
+_TENDER = re.compile(r"^\s*(?:([^;]*?)\s*;\s*)?G(\d{1,2})\s*;\s*N(\d{1,2})\s*;\s*(\d{4})\s*$")
+
+
+class Bid(NamedTuple):
+    """A parsed TT_THAU: award decision ("" when left out), package, group, year."""
+
+    decision: str
+    package: int
+    group: int
+    year: int
+
+
+@lru_cache(maxsize=8192)  # a few thousand distinct bids recur across every claim
+def parse_tender(text: str) -> Bid | None:
+    """``decision;Gnn;Nn;yyyy`` (decision optional) → Bid; None when malformed or group N0."""
+    m = _TENDER.match(text)
+    if m is None or int(m.group(3)) == 0:
+        return None
+    decision = " ".join(m.group(1).split()).casefold() if m.group(1) else ""
+    return Bid(decision, int(m.group(2)), int(m.group(3)), int(m.group(4)))
+
+
+def same_bid(a: Bid, b: Bid) -> bool:
+    """Same package, group and year, and the same decision when both name one."""
+    return (a.package, a.group, a.year) == (b.package, b.group, b.year) and (
+        not a.decision or not b.decision or a.decision == b.decision
+    )
+
+
+def _problem(bid: Bid | None, year: int, require_decision: bool, max_age: int) -> str:
+    if bid is None:
+        return "not decision;Gnn;Nn;yyyy (package G0-G99, group N1-N99)"
+    if require_decision and not bid.decision:
+        return "the award decision is missing"
+    if bid.year > year:
+        return f"tender year {bid.year} is after the order year {year}"
+    if bid.year < year - max_age:
+        return f"tender year {bid.year} is more than {max_age} years before {year}"
+    return ""
+
+
+class TenderDataMalformed(ClaimRule):
+    """A claim rule with a fast path: a claim names few distinct bids, each is checked once."""
+
+    meta = META
+
+    def check(self, ctx: Context, p: Params) -> Sequence[Hit]:
+        claim = ctx.claim
+        values = p.values
+        header = claim["header"]
+        drug_bids = set(map(_TT_THAU, claim["drugs"]))
+        if DRUG not in values["required_for"]:
+            drug_bids.discard(None)
+        supply_bids = {line["tt_thau"] for line in claim["services"]
+                       if line["ma_nhom"] in SUPPLY_GROUPS}
+        year = header["ngay_vao"].year
+        if year == header["ngay_ra"].year and _all_fine(drug_bids, supply_bids, year, values):
+            return NO_HITS
+        hits = []
+        facility = claim["facility"]
+        for kind, line in _lines(claim):
+            hit = self._line(ctx, p, facility, kind, line)
+            if hit is not None:
+                hits.append(hit)
+        return hits
+
+    def _line(self, ctx: Context, p: Params, facility: str, kind: str, line: Record
+              ) -> Hit | None:
+        values = p.values
+        tt_thau = line["tt_thau"]
+        year = line["ngay_yl"].year
+        if not tt_thau or not tt_thau.strip():
+            if kind not in values["required_for"]:
+                return None
+            problem = "TT_THAU is empty"
+        else:
+            problem = _problem(parse_tender(tt_thau), year, values["require_decision"],
+                               values["max_age_years"])
+            if not problem:
+                return None
+        code = line["ma_thuoc"] if kind == DRUG else line["ma_vat_tu"] or ""
+        if ctx.catalog.find(kind, facility, code, line["ngay_yl"].date()) is None:
+            return None  # not in the catalog: CT01's
+        inputs = {
+            "kind": kind,
+            "code": code,
+            "tt_thau": tt_thau or "",
+            "order_year": str(year),
+            "problem": problem,
+            "line_t_bhtt": money(line["t_bhtt"]),
+        }
+        message = f"{kind.lower()} {code}: TT_THAU {tt_thau or '(empty)'!r}: {problem}."
+        return META.hit(p, message, amount=line["t_bhtt"], inputs=inputs,
+                        table=TABLE_OF_KIND[kind], line=line["stt"])
+
+
+def _all_fine(
+    drug_bids: set[str | None], supply_bids: set[str | None], year: int,
+    values: Mapping[str, Any],
+) -> bool:
+    """True when no distinct TT_THAU of the claim needs a finding on a line of ``year``."""
+    oldest, need_decision = year - values["max_age_years"], values["require_decision"]
+    for bids in (drug_bids, supply_bids):
+        for tt_thau in bids:
+            bid = parse_tender(tt_thau) if tt_thau else None
+            if bid is None or not oldest <= bid.year <= year or (
+                need_decision and not bid.decision
+            ):
+                return False  # empty, unreadable or implausible: look line by line
+    return True
+
+
+def _lines(claim: Record) -> Iterator[tuple[str, Record]]:
+    for line in claim["drugs"]:
+        yield DRUG, line
+    for line in claim["services"]:
+        if line["ma_nhom"] in SUPPLY_GROUPS:
+            yield SUPPLY, line

@@ -1,0 +1,127 @@
+"""ST01: the practitioner of a line is not in the facility's staff list, or acts outside scope.
+
+Why:
+    The fund pays for care ordered and performed by practitioners the facility has registered
+    with the social-security agency, within the scope of their practising licence
+    (TT 12/2026/TT-BTC Art. 10(1)(g); Law 15/2023/QH15 on medical examination and treatment;
+    scope appendices of TT 32/2023/TT-BYT). Orders by unregistered staff, by a practitioner
+    before their registration starts or after it ends, or outside their scope (a nurse
+    prescribing, a physician reading imaging without that scope) are not payable.
+
+Anti-pattern:
+    Requiring a staff list the facility has never sent: every line of every claim would be
+    rejected. Or checking only the ordering doctor and ignoring the performers, or checking the
+    practitioner against today's list instead of the one valid on the day of the line.
+
+Best practice:
+    Apply the rule to facilities that have a STAFF list (``require_list: false``: skip when the
+    catalog has no STAFF row for the facility, CatalogSnapshot.has). For every line check each
+    MA_BAC_SI and, on XML3, each NGUOI_THUC_HIEN (``;``-separated) against the list valid on the
+    line's day (order day for the orderer, execution day for performers); when the entry has a
+    ``scope`` attribute (``;``-separated MA_NHOM), the line's MA_NHOM must be in it, except for
+    ``scope_exempt_groups`` (supplies follow the service they are used in). One hit per line for
+    its T_BHTT, naming every problem. Empty codes are a completeness check, not this rule's.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date
+from typing import TYPE_CHECKING
+
+from rules.base import NO_HITS, ClaimRule, Hit, Params, Record, RuleMeta, Severity, money
+from rules.catalogue._clinical import has_list, line_day, split_codes
+
+if TYPE_CHECKING:
+    from rules.engine import Context
+
+META = RuleMeta(
+    code="ST01",
+    name="staff.practitioner_not_listed_or_out_of_scope",
+    title="Practitioner not in the facility's staff list on the day, or outside their scope",
+    family="staff",
+    severity=Severity.PARTIAL,
+    legal_basis=(
+        "TT 12/2026/TT-BTC Art. 10(1)(g); Law 15/2023/QH15 on medical examination and "
+        "treatment (practising licence and scope); TT 32/2023/TT-BYT scope appendices; "
+        "QĐ 130/QĐ-BYT XML2/XML3 MA_BAC_SI, NGUOI_THUC_HIEN"
+    ),
+    effective_from=date(2024, 7, 1),
+    param_names=("require_list", "scope_exempt_groups"),
+)
+
+STAFF = "STAFF"
+_ROLES = {"XML2": ("ma_bac_si",), "XML3": ("ma_bac_si", "nguoi_thuc_hien")}
+
+
+def scope_of(entry: Record) -> frozenset[str]:
+    """MA_NHOM codes of the entry's ``scope`` attribute; empty when none are given."""
+    text = (entry.get("attributes") or {}).get("scope") or ""
+    return frozenset(c for c in split_codes(text) if c.isdigit())
+
+
+class _Lookup:
+    """Staff entries and scopes looked up once per (code, day) within one claim."""
+
+    def __init__(self, ctx: Context, facility: str) -> None:
+        self.find = ctx.catalog.find
+        self.facility = facility
+        self.entries: dict[tuple[str, date], Record | None] = {}
+
+    def entry(self, code: str, on: date) -> Record | None:
+        key = (code, on)
+        if key not in self.entries:
+            self.entries[key] = self.find(STAFF, self.facility, code, on)
+        return self.entries[key]
+
+
+class PractitionerNotListed(ClaimRule):
+    meta = META
+
+    def check(self, ctx: Context, p: Params) -> Sequence[Hit]:
+        claim = ctx.claim
+        facility = claim["facility"]
+        if not p.values["require_list"] and not has_list(ctx.catalog, STAFF, facility):
+            return NO_HITS
+        lookup = _Lookup(ctx, facility)
+        exempt = p.values["scope_exempt_groups"]
+        hits: list[Hit] = []
+        for table, lines in (("XML2", claim["drugs"]), ("XML3", claim["services"])):
+            for line in lines:
+                problems = self._problems(lookup, line, table, line["ma_nhom"] not in exempt)
+                if problems:
+                    hits.append(self._hit(p, table, line, problems))
+        return hits
+
+    @staticmethod
+    def _problems(lookup: _Lookup, line: Record, table: str, check_scope: bool) -> list[str]:
+        problems = []
+        group = str(line["ma_nhom"])
+        for role in _ROLES[table]:
+            on = line["ngay_yl"].date() if role == "ma_bac_si" else line_day(line)
+            for code in split_codes(line[role]):
+                entry = lookup.entry(code, on)
+                if entry is None:
+                    problems.append(f"{role.upper()} {code} is not in the staff list on {on}")
+                    continue
+                scope = scope_of(entry) if check_scope else frozenset()
+                if scope and group not in scope:
+                    problems.append(
+                        f"{role.upper()} {code} may not order or perform MA_NHOM {group} "
+                        f"(scope {';'.join(sorted(scope, key=int))})"
+                    )
+        return problems
+
+    @staticmethod
+    def _hit(p: Params, table: str, line: Record, problems: list[str]) -> Hit:
+        inputs = {
+            "ma_bac_si": line["ma_bac_si"],
+            "nguoi_thuc_hien": line.get("nguoi_thuc_hien") or "",
+            "ma_nhom": str(line["ma_nhom"]),
+            "ngay_yl": line["ngay_yl"].isoformat(sep=" "),
+            "problems": "; ".join(problems),
+            "line_t_bhtt": money(line["t_bhtt"]),
+        }
+        message = f"{table} line {line['stt']}: {'; '.join(problems)}."
+        return META.hit(p, message, amount=line["t_bhtt"], inputs=inputs, table=table,
+                        line=line["stt"])
