@@ -2,21 +2,15 @@
 
 from __future__ import annotations
 
-import base64
 import json
 import random
-from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import pytest
-from fastavro import parse_schema
 from fastavro.validation import validate
 
 from streams.portal import (
-    ClaimResult,
     EnvelopeResult,
-    Finding,
     MalformedXml,
     NotAnEnvelope,
     PortalInputError,
@@ -32,37 +26,14 @@ from tests.unit.portal_fixtures import (
     claim,
     envelope,
 )
-
-AVRO = Path(__file__).resolve().parents[2] / "avro"
-SCHEMA = json.loads((AVRO / "schemas" / "claim.avsc").read_text(encoding="utf-8"))
-PARSED = parse_schema(SCHEMA)
-LIMIT = 8 * 1024 * 1024
-SUBMITTED = datetime(2025, 3, 3, 4, 0, 0, 123000, tzinfo=UTC)
-
-
-def parse(data: bytes) -> EnvelopeResult:
-    return parse_envelope(data, max_bytes=LIMIT)
-
-
-def one(data: bytes) -> ClaimResult:
-    result = parse(data)
-    assert len(result.claims) == 1
-    return result.claims[0]
-
-
-def codes(findings: list[Finding]) -> set[str]:
-    return {f.code for f in findings}
-
-
-def record(result: ClaimResult) -> dict[str, Any]:
-    assert result.accepted, [f.message for f in result.findings]
-    assert result.record is not None
-    return result.record
-
-
-def b64(doc: bytes) -> str:
-    return base64.b64encode(doc).decode()
-
+from tests.unit.test_portal_parse import (
+    PARSED,
+    SUBMITTED,
+    b64,
+    one,
+    parse,
+    record,
+)
 
 # --- safety --------------------------------------------------------------------------------------
 LAUGHS = (b'<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol">'
