@@ -128,6 +128,8 @@ def create_app(settings: Settings, codec: Codec, ref: Enrichment, metrics: Metri
 
     @app.page("/metrics")
     async def prometheus(web: Any, request: Any) -> Any:
-        return web.bytes(generate_latest(metrics.registry), content_type=CONTENT_TYPE_LATEST)
+        # As a header: aiohttp refuses a charset inside content_type.
+        return web.bytes(generate_latest(metrics.registry),
+                         headers={"Content-Type": CONTENT_TYPE_LATEST})
 
     return Worker(app, appraise_claims)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import struct
+import urllib.request
 import time
 from pathlib import Path
 
@@ -56,6 +57,9 @@ def test_malformed_claims_are_dead_lettered_and_good_ones_still_decided(
         dead = read_all(isolated, isolated.topic("hi.claims.dlq"), expect=len(bad))
         decisions = read_all(isolated, isolated.topic("hi.decisions"), expect=len(good))
         wait_for(worker.alive, 1, "worker alive")
+        url = f"http://127.0.0.1:{isolated.worker_web_port}/metrics"
+        with urllib.request.urlopen(url, timeout=10) as response:
+            metrics = response.read().decode()
     finally:
         worker.stop()
 
@@ -69,5 +73,7 @@ def test_malformed_claims_are_dead_lettered_and_good_ones_still_decided(
         reasons.append(headers["detail"].decode())
     assert any("magic" in r for r in reasons), reasons
     assert any("987654" in r for r in reasons), reasons
+    assert f"hireview_claims_total {float(len(items))}" in metrics, metrics
+    assert 'hireview_dead_letters_total{reason="not_wire_format"} 1.0' in metrics
     decided = {codec.decode(m.value(), "decision")["claim_id"] for m in decisions}  # type: ignore[attr-defined]
     assert decided == {c["claim_id"] for c in good}
