@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import struct
-import urllib.request
 import time
+import urllib.request
 from pathlib import Path
 
 import pytest
