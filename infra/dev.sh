@@ -35,7 +35,11 @@ fi
 case "${1:-setup}" in
   setup) ;;
   demo)  shift; exec .venv/bin/hireview demo "$@" ;;
-  test)  shift; .venv/bin/hireview infra up
+  test)  shift
+         echo "==> ruff and mypy (strict)"
+         .venv/bin/ruff check streams rules tests
+         .venv/bin/mypy
+         .venv/bin/hireview infra up
          exec .venv/bin/pytest -p no:cacheprovider "$@" ;;
   *) echo "usage: bash infra/dev.sh [setup|demo|test]" >&2; exit 2 ;;
 esac
