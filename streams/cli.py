@@ -59,6 +59,26 @@ def _simulate(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def _portal(settings: Settings, args: argparse.Namespace) -> int:
+    if args.action == "add-key":
+        from streams.portal.auth import CredentialError, add_credential
+
+        if not (args.name and args.role and args.scope):
+            print("hireview portal add-key: --name, --role and --scope are required",
+                  file=sys.stderr)
+            return 2
+        try:
+            add_credential(settings.portal_credentials, args.name, args.role, args.scope)
+        except CredentialError as exc:
+            print(f"hireview portal add-key: {exc}", file=sys.stderr)
+            return 2
+        return 0
+    from streams.portal.run import serve
+
+    serve(settings)
+    return 0
+
+
 def _demo(settings: Settings, args: argparse.Namespace) -> int:
     from streams.demo import run_demo
 
@@ -109,6 +129,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     sub.add_parser("worker", help="run the appraisal worker (Faust)").set_defaults(run=_worker)
     sub.add_parser("sink", help="run the ClickHouse sink").set_defaults(run=_sink)
+
+    s = sub.add_parser("portal", help="the reception portal (HTTP) and its API keys")
+    s.add_argument("action", nargs="?", default="serve", choices=["serve", "add-key"])
+    s.add_argument("--name", help="add-key: who the key is for")
+    s.add_argument("--role", help="add-key: facility, province or central")
+    s.add_argument("--scope", help="add-key: facility code, 2-digit province code, or *")
+    s.set_defaults(run=_portal)
 
     s = sub.add_parser("simulate", help="publish synthetic catalogs, cards and claims")
     s.add_argument("--claims", type=int, default=1000, help="number of claims")

@@ -55,6 +55,15 @@ class Settings(BaseSettings):
     sink_batch_seconds: float = Field(1.0, gt=0, description="Max seconds a batch waits")
     sink_metrics_port: int = Field(36067, description="Prometheus port of the sink")
 
+    # --- portal (reception HTTP service, streams/portal/run.py) -------------------------------
+    portal_host: str = Field("127.0.0.1", description="Bind address of the reception portal")
+    portal_port: int = Field(36080, description="HTTP port of the reception portal")
+    portal_max_body_mb: int = Field(16, ge=1, description="Largest request body accepted (MiB)")
+    portal_credentials: Path = Field(ROOT / ".cache" / "portal-credentials.json",
+                                     description="API key file (hashed keys, roles, scopes)")
+    portal_ack_seconds: float = Field(10.0, gt=0, description="Max wait for Kafka to acknowledge "
+                                      "a submission before answering 503")
+
     @classmethod
     def load(cls) -> Settings:
         """Build from the environment (and ``HIREVIEW_CONFIG`` file when given)."""

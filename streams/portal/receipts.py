@@ -1,0 +1,177 @@
+"""Receipts: which version of each claim the portal accepted, and appraiser unlocks.
+
+One ``Receipt`` per claim key ``facility|ma_lk`` (the latest accepted version). Kept in the
+compacted topic ``hi.receipts`` (JSON value, key ``facility|ma_lk``): read to the end into memory
+at start-up (``load_receipts``), and every change is written with acks=all before the portal
+answers. A single portal instance owns the topic: two instances would each hand out versions
+from their own memory (a second instance needs a partitioned owner, not built yet).
+
+Order of writes for a submission (see service.py): the claim event is acknowledged on
+``hi.claims`` first, then the receipt. A crash in between loses only the receipt: the resent
+claim gets the same version again and the same (facility, claim_id, version) event is published
+twice, which the sink and ClickHouse collapse. The other order could acknowledge a receipt for a
+claim Kafka never got, and a resubmission would then be answered "duplicate" and lost.
+
+An unlock (``unlocked_version``) lets the next submission replace that version although its
+appraisal started (Decision 1553); a new version clears it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import threading
+from collections.abc import Callable, Iterable
+from dataclasses import asdict, dataclass, replace
+from typing import Any
+
+from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaException, Producer, TopicPartition
+from confluent_kafka.admin import AdminClient
+from confluent_kafka.cimpl import NewTopic
+
+from streams.settings import Settings
+
+TOPIC = "hi.receipts"
+Write = Callable[[list[tuple[str, bytes]]], None]  # (key, JSON value) pairs, acknowledged
+
+
+class ReceiptWriteFailed(Exception):
+    """The receipt log did not acknowledge a write in time."""
+
+
+@dataclass(frozen=True)
+class Receipt:
+    facility: str
+    claim_id: str
+    version: int
+    content_hash: str
+    receipt: str
+    person_key: str
+    submitted_at: str  # ISO-8601 UTC of the accepted version
+    unlocked_version: int | None = None
+    unlocked_by: str | None = None
+    unlocked_at: str | None = None
+
+    @property
+    def key(self) -> str:
+        return claim_key(self.facility, self.claim_id)
+
+    def to_json(self) -> bytes:
+        return json.dumps(asdict(self), sort_keys=True).encode("utf-8")
+
+    @classmethod
+    def from_json(cls, data: bytes) -> Receipt:
+        raw = json.loads(data)
+        return cls(**{k: raw.get(k) for k in cls.__dataclass_fields__})
+
+
+def claim_key(facility: str, claim_id: str) -> str:
+    return f"{facility}|{claim_id}"
+
+
+def receipt_id(facility: str, claim_id: str, version: int, content_hash: str) -> str:
+    """Deterministic: the same accepted content under the same version has the same receipt."""
+    text = f"{facility}|{claim_id}|{version}|{content_hash}"
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]
+
+
+class ReceiptStore:
+    """The in-memory receipts, written through to ``write`` (the topic) before they change."""
+
+    def __init__(self, write: Write, receipts: Iterable[Receipt] = ()) -> None:
+        self._write = write
+        self._by_key = {r.key: r for r in receipts}
+        self._lock = threading.Lock()
+
+    def __len__(self) -> int:
+        return len(self._by_key)
+
+    def get(self, facility: str, claim_id: str) -> Receipt | None:
+        return self._by_key.get(claim_key(facility, claim_id))
+
+    def put(self, receipts: list[Receipt]) -> None:
+        """Persist then remember; raises ``ReceiptWriteFailed`` (memory unchanged) on failure."""
+        if not receipts:
+            return
+        with self._lock:
+            self._write([(r.key, r.to_json()) for r in receipts])
+            for r in receipts:
+                self._by_key[r.key] = r
+
+    def unlock(self, facility: str, claim_id: str, *, by: str, at: str) -> Receipt | None:
+        """Allow the current version to be replaced; ``None`` when the claim is unknown."""
+        current = self.get(facility, claim_id)
+        if current is None:
+            return None
+        unlocked = replace(current, unlocked_version=current.version, unlocked_by=by,
+                           unlocked_at=at)
+        self.put([unlocked])
+        return unlocked
+
+
+# --- Kafka ---------------------------------------------------------------------------------
+def ensure_topic(settings: Settings) -> None:
+    """Create the compacted receipts topic when missing (one partition: one owner reads all)."""
+    name = settings.topic(TOPIC)
+    admin = AdminClient({"bootstrap.servers": settings.bootstrap})
+    if name in admin.list_topics(timeout=10).topics:
+        return
+    topic = NewTopic(name, num_partitions=1, replication_factor=1,
+                     config={"cleanup.policy": "compact", "retention.ms": "-1"})
+    for future in admin.create_topics([topic]).values():
+        try:
+            future.result()
+        except KafkaException as exc:
+            if "TOPIC_ALREADY_EXISTS" not in str(exc):
+                raise
+
+
+def kafka_writer(settings: Settings, producer: Producer, timeout: float) -> Write:
+    """A ``Write`` producing to ``hi.receipts`` and waiting (bounded) for every ack."""
+    topic = settings.topic(TOPIC)
+
+    def write(items: list[tuple[str, bytes]]) -> None:
+        errors: list[Any] = []
+
+        def delivered(err: Any, _msg: Any) -> None:
+            if err is not None:
+                errors.append(err)
+
+        for key, value in items:
+            producer.produce(topic, key=key.encode("utf-8"), value=value, on_delivery=delivered)
+        left = producer.flush(timeout)
+        if left or errors:
+            raise ReceiptWriteFailed(f"{TOPIC}: {left} receipt(s) unacknowledged after "
+                                     f"{timeout:g}s, errors: {errors[:3]}")
+
+    return write
+
+
+def load_receipts(settings: Settings, write: Write, timeout: float = 60.0) -> ReceiptStore:
+    """Read ``hi.receipts`` from the beginning to its current end into a ``ReceiptStore``."""
+    name = settings.topic(TOPIC)
+    consumer = Consumer({"bootstrap.servers": settings.bootstrap,
+                         "group.id": f"hireview-portal-load-{name}",
+                         "enable.auto.commit": False, "enable.partition.eof": False})
+    latest: dict[str, Receipt | None] = {}
+    try:
+        parts = consumer.list_topics(name, timeout=10).topics[name].partitions
+        ends = {p: consumer.get_watermark_offsets(TopicPartition(name, p), timeout=10)[1]
+                for p in parts}
+        todo = {p for p, end in ends.items() if end > 0}
+        consumer.assign([TopicPartition(name, p, OFFSET_BEGINNING) for p in todo])
+        while todo:
+            msg = consumer.poll(timeout)
+            if msg is None:
+                raise TimeoutError(f"{name}: no message for {timeout:g}s while loading")
+            if msg.error():
+                raise KafkaException(msg.error())
+            key = (msg.key() or b"").decode("utf-8")
+            value = msg.value()
+            latest[key] = Receipt.from_json(value) if value else None  # null = tombstone
+            offset, partition = msg.offset(), msg.partition()
+            if offset is not None and partition is not None and offset + 1 >= ends[partition]:
+                todo.discard(partition)
+    finally:
+        consumer.close()
+    return ReceiptStore(write, [r for r in latest.values() if r is not None])

@@ -1,0 +1,126 @@
+"""``hireview portal``: the portal with its real dependencies, served by uvicorn.
+
+``build_portal(settings)`` wires Kafka (claims producer, receipts read to the end) and ClickHouse
+(results); ``serve(settings)`` runs it on ``settings.portal_host:portal_port`` until stopped.
+"""
+
+from __future__ import annotations
+
+import threading
+from decimal import Decimal
+from typing import Any
+
+from clickhouse_driver import Client
+from confluent_kafka import Producer
+from fastapi import FastAPI
+
+from streams.codec import Codec
+from streams.db import connect
+from streams.kafka import create_topics, producer
+from streams.portal.auth import Credentials
+from streams.portal.receipts import ensure_topic, kafka_writer, load_receipts
+from streams.portal.service import Unavailable, create_portal
+from streams.settings import Settings
+
+_DECISION = ("SELECT facility, claim_id, version, revision, outcome, requested, approved, "
+             "rejected, rules_version, hit_count, warned, submitted_at, decided_at "
+             "FROM decisions FINAL WHERE facility = %(f)s AND claim_id = %(c)s "
+             "ORDER BY version DESC, revision DESC LIMIT 1")
+_DECISION_COLUMNS = ("facility", "ma_lk", "version", "revision", "outcome", "requested",
+                     "approved", "rejected", "rules_version", "hit_count", "warned",
+                     "submitted_at", "decided_at")
+_HITS = ("SELECT code, severity, title, table, line, amount, message, legal_basis "
+         "FROM rule_hits FINAL WHERE facility = %(f)s AND claim_id = %(c)s AND version = %(v)s "
+         "AND revision = %(r)s ORDER BY code, table, line, occurrence")
+_HIT_COLUMNS = ("code", "severity", "title", "table", "line", "amount", "message",
+                "legal_basis")
+
+
+class KafkaPublisher:
+    """Publishes stamped claims to hi.claims (Avro, keyed by person_key), waiting for acks."""
+
+    def __init__(self, settings: Settings, kafka: Producer, codec: Codec) -> None:
+        self._topic = settings.topic("hi.claims")
+        self._producer = kafka
+        self._encode = codec.encoder("claim")
+        self._timeout = settings.portal_ack_seconds
+
+    def __call__(self, records: list[dict[str, Any]]) -> None:
+        values = [self._encode(r) for r in records]  # an encode error publishes nothing
+        errors: list[Any] = []
+
+        def delivered(err: Any, _msg: Any) -> None:
+            if err is not None:
+                errors.append(err)
+
+        for record, value in zip(records, values, strict=True):
+            self._producer.produce(self._topic, key=record["person_key"].encode("utf-8"),
+                                   value=value, on_delivery=delivered)
+        left = self._producer.flush(self._timeout)
+        if left or errors:
+            # Not reported accepted: a resubmission gets the same version, and an event that
+            # still arrives late is the same (facility, claim_id, version), collapsed downstream.
+            raise Unavailable(f"hi.claims: {left} claim(s) unacknowledged after "
+                              f"{self._timeout:g}s, errors: {errors[:3]}")
+
+
+class ClickHouseResults:
+    """Decisions from ClickHouse; one connection, guarded (the driver is not thread-safe)."""
+
+    def __init__(self, client: Client) -> None:
+        self._client = client
+        self._lock = threading.Lock()
+
+    def _query(self, sql: str, params: dict[str, Any]) -> list[tuple[Any, ...]]:
+        with self._lock:
+            try:
+                rows: list[tuple[Any, ...]] = self._client.execute(sql, params)
+            except Exception as exc:  # network or server error: the caller answers 503
+                raise Unavailable(f"ClickHouse: {type(exc).__name__}: {exc}") from exc
+        return rows
+
+    def decided(self, facility: str, claim_id: str) -> bool:
+        rows = self._query("SELECT count() FROM decisions WHERE facility = %(f)s AND "
+                           "claim_id = %(c)s", {"f": facility, "c": claim_id})
+        return bool(rows and rows[0][0])
+
+    def latest_decision(self, facility: str, claim_id: str) -> dict[str, Any] | None:
+        rows = self._query(_DECISION, {"f": facility, "c": claim_id})
+        if not rows:
+            return None
+        decision = {k: _plain(v) for k, v in zip(_DECISION_COLUMNS, rows[0], strict=True)}
+        hits = self._query(_HITS, {"f": facility, "c": claim_id, "v": decision["version"],
+                                   "r": decision["revision"]})
+        decision["warned"] = bool(decision["warned"])
+        decision["hits"] = [{k: _plain(v) for k, v in zip(_HIT_COLUMNS, hit, strict=True)}
+                            for hit in hits]
+        return decision
+
+
+def _plain(value: Any) -> Any:
+    """JSON-friendly: money as text (exact), times as ISO."""
+    if isinstance(value, Decimal):
+        return str(value)
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    return value
+
+
+def build_portal(settings: Settings) -> FastAPI:
+    """The portal app on the real Kafka and ClickHouse (topics created when missing)."""
+    create_topics(settings)
+    ensure_topic(settings)
+    kafka = producer(settings)
+    write = kafka_writer(settings, kafka, settings.portal_ack_seconds)
+    receipts = load_receipts(settings, write)
+    return create_portal(settings, publish=KafkaPublisher(settings, kafka, Codec.from_settings(
+        settings)), receipts=receipts, results=ClickHouseResults(connect(settings)),
+        credentials=Credentials.load(settings.portal_credentials))
+
+
+def serve(settings: Settings) -> None:
+    """``hireview portal``: serve until interrupted."""
+    import uvicorn
+
+    app = build_portal(settings)
+    uvicorn.run(app, host=settings.portal_host, port=settings.portal_port, log_level="info")

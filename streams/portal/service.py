@@ -1,0 +1,256 @@
+"""The reception portal's HTTP API (FastAPI). ``create_portal`` takes every outside dependency,
+so unit tests run it with fakes and ``run.py`` with Kafka and ClickHouse.
+
+- ``POST /api/v1/claims``: a GIAMDINHHS envelope (application/xml, text/xml) or the JSON form
+  (application/json: one claim object or a list). One result per claim. Accepted new versions
+  are published (``publish``, acknowledged) and then their receipts written, all before the
+  answer; a failure of either is a 503 and nothing is reported accepted. Same content under the
+  same claim key: the same receipt, nothing published. Replacing a version whose appraisal
+  started (``results.decided``) without an unlock: 409 for the whole request, nothing published.
+- ``POST /api/v1/claims/{facility}/{ma_lk}/unlock``: province/central roles only.
+- ``GET /api/v1/claims/{facility}/{ma_lk}``: the latest decision, 404 when none.
+- ``GET /api/v1/errors``: the error catalogue. ``/openapi.json``: FastAPI's document.
+
+Unreadable input is a 4xx with ``{"error": reason, "detail": message}``, never a 5xx.
+Submissions are serialised by one lock: versions come from the in-memory receipts.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, Protocol
+
+from fastapi import FastAPI, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import JSONResponse
+
+from streams.portal import (
+    ClaimResult,
+    PortalInputError,
+    catalogue_rows,
+    parse_envelope,
+    parse_json_claim,
+    stamp,
+)
+from streams.portal.auth import Credential, Credentials
+from streams.portal.errors import finding
+from streams.portal.receipts import Receipt, ReceiptStore, ReceiptWriteFailed, receipt_id
+from streams.settings import Settings
+
+log = logging.getLogger("hireview.portal")
+_XML = ("application/xml", "text/xml")
+
+
+class Unavailable(Exception):
+    """Kafka or ClickHouse did not answer: 503, the client may retry the same request."""
+
+
+class Publish(Protocol):
+    def __call__(self, records: list[dict[str, Any]]) -> None:
+        """Publish stamped claims to hi.claims keyed by person_key; return once all are
+        acknowledged, else raise ``Unavailable``."""
+
+
+class Results(Protocol):
+    def decided(self, facility: str, claim_id: str) -> bool:
+        """Has any version of the claim a decision (its appraisal started)?"""
+
+    def latest_decision(self, facility: str, claim_id: str) -> dict[str, Any] | None:
+        """The decision of the latest decided version, with its hits; None when none."""
+
+
+class _Refused(Exception):
+    def __init__(self, status: int, reason: str, detail: str) -> None:
+        super().__init__(detail)
+        self.status, self.reason, self.detail = status, reason, detail
+
+
+def _error(status: int, reason: str, detail: str) -> JSONResponse:
+    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+    return JSONResponse({"error": reason, "detail": detail}, status_code=status, headers=headers)
+
+
+@dataclass
+class _Outcome:
+    claim: ClaimResult
+    version: int | None = None
+    receipt: str | None = None
+    status: str = "rejected"  # accepted | duplicate | rejected | conflict
+
+    def to_dict(self) -> dict[str, Any]:
+        facility, claim_id = self.claim.claim_key
+        return {"claim_key": f"{facility}|{claim_id}", "facility": facility, "ma_lk": claim_id,
+                "index": self.claim.index, "version": self.version,
+                "accepted": self.status in ("accepted", "duplicate"), "status": self.status,
+                "receipt": self.receipt, "findings": [f.to_dict() for f in self.claim.findings]}
+
+
+def create_portal(settings: Settings, *, publish: Publish, receipts: ReceiptStore,
+                  results: Results, credentials: Credentials) -> FastAPI:
+    app = FastAPI(title="hireview reception portal", version="1")
+    max_bytes = settings.portal_max_body_mb * 1024 * 1024
+    submit_lock = threading.Lock()
+
+    def authenticate(request: Request) -> Credential:
+        scheme, _, key = request.headers.get("authorization", "").partition(" ")
+        if scheme.lower() != "bearer" or not key.strip():
+            raise _Refused(401, "unauthenticated", "send Authorization: Bearer <API key>")
+        cred = credentials.verify(key.strip())
+        if cred is None:
+            raise _Refused(401, "unauthenticated", "unknown or invalid API key")
+        return cred
+
+    def require(cred: Credential, facility: str, action: str) -> None:
+        if not cred.covers(facility):
+            log.warning("refused: %s (%s %s) may not %s facility %r", cred.name, cred.role,
+                        cred.scope, action, facility)
+            raise _Refused(403, "forbidden", f"{cred.role} {cred.scope} may not {action} "
+                           f"facility {facility!r}")
+
+    @app.exception_handler(_Refused)
+    async def refused(_request: Request, exc: _Refused) -> JSONResponse:
+        return _error(exc.status, exc.reason, exc.detail)
+
+    @app.exception_handler(Unavailable)
+    async def unavailable(_request: Request, exc: Unavailable) -> JSONResponse:
+        log.error("unavailable: %s", exc)
+        return _error(503, "unavailable", str(exc))
+
+    async def read_body(request: Request) -> bytes:
+        declared = request.headers.get("content-length", "")
+        if declared.isdigit() and int(declared) > max_bytes:
+            raise _Refused(413, "too_large", f"{declared} bytes: larger than the limit of "
+                           f"{max_bytes} bytes")
+        chunks, size = [], 0
+        async for chunk in request.stream():
+            size += len(chunk)
+            if size > max_bytes:  # stop reading: never buffer an unbounded body
+                raise _Refused(413, "too_large", f"more than the limit of {max_bytes} bytes")
+            chunks.append(chunk)
+        return b"".join(chunks)
+
+    def parse(body: bytes, ctype: str, cred: Credential) -> tuple[list[ClaimResult], list[Any]]:
+        if ctype in _XML:
+            try:
+                envelope = parse_envelope(body, max_bytes=max_bytes)
+            except PortalInputError as exc:
+                status = 413 if exc.reason == "too_large" else 400
+                raise _Refused(status, exc.reason, str(exc)) from None
+            require(cred, envelope.facility, "submit for")
+            return envelope.claims, [f.to_dict() for f in envelope.findings]
+        try:
+            data = json.loads(body)
+        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+            raise _Refused(400, "malformed_json", f"body is not JSON: {exc}") from None
+        items = data if isinstance(data, list) else [data]
+        own = cred.scope if cred.role == "facility" else None
+        claims = [parse_json_claim(item, facility=own) for item in items]
+        first: dict[tuple[str, str], int] = {}
+        for index, claim in enumerate(claims, 1):
+            claim.index = index
+            if claim.claim_key[1] and claim.claim_key in first:  # as P010 does for HOSO
+                claim.add_finding(finding("P010", value=claim.claim_key[1],
+                                          detail=first[claim.claim_key]))
+            first.setdefault(claim.claim_key, index)
+        return claims, []
+
+    def submit(claims: list[ClaimResult]) -> tuple[int, list[_Outcome]]:
+        now = datetime.now(UTC)
+        outcomes = [_Outcome(c) for c in claims]
+        with submit_lock:
+            fresh: list[tuple[_Outcome, dict[str, Any]]] = []
+            for out in outcomes:
+                if out.claim.record is None or not out.claim.accepted:
+                    continue
+                facility, claim_id = out.claim.claim_key
+                prior = receipts.get(facility, claim_id)
+                record = stamp(out.claim.record, version=1, submitted_at=now)
+                if prior is not None and prior.content_hash == record["content_hash"]:
+                    out.version, out.receipt, out.status = prior.version, prior.receipt, "duplicate"
+                    continue
+                if prior is not None:
+                    record["version"] = prior.version + 1
+                    if prior.unlocked_version != prior.version and results.decided(facility,
+                                                                                    claim_id):
+                        out.version, out.status = prior.version, "conflict"
+                        continue
+                out.version = record["version"]
+                fresh.append((out, record))
+            if any(o.status == "conflict" for o in outcomes):
+                for out, _ in fresh:  # nothing of the request is published
+                    out.status, out.version = "rejected", None
+                return 409, outcomes
+            if fresh:
+                publish([record for _, record in fresh])
+                stamped = [Receipt(r["facility"], r["claim_id"], r["version"], r["content_hash"],
+                                   receipt_id(r["facility"], r["claim_id"], r["version"],
+                                              r["content_hash"]),
+                                   r["person_key"], now.isoformat()) for _, r in fresh]
+                try:
+                    receipts.put(stamped)
+                except ReceiptWriteFailed as exc:
+                    raise Unavailable(str(exc)) from exc
+                for (out, _), rec in zip(fresh, stamped, strict=True):
+                    out.receipt, out.status = rec.receipt, "accepted"
+        return 200, outcomes
+
+    @app.post("/api/v1/claims", summary="Submit claims (GIAMDINHHS XML or the JSON form)")
+    async def post_claims(request: Request) -> JSONResponse:
+        cred = authenticate(request)
+        ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
+        if ctype not in _XML and ctype != "application/json":
+            raise _Refused(415, "unsupported_media_type",
+                           f"content type {ctype!r}: send application/xml or application/json")
+        body = await read_body(request)
+        claims, envelope_findings = await run_in_threadpool(parse, body, ctype, cred)
+        for claim in claims:
+            if claim.claim_key[0]:
+                require(cred, claim.claim_key[0], "submit for")
+        status, outcomes = await run_in_threadpool(submit, claims)
+        conflicts = [o.claim.claim_key[1] for o in outcomes if o.status == "conflict"]
+        content: dict[str, Any] = {"claims": [o.to_dict() for o in outcomes],
+                                   "findings": envelope_findings}
+        if conflicts:
+            content |= {"error": "appraisal_started",
+                        "detail": f"appraisal started for {conflicts}: replacing needs an "
+                                  "unlock by the agency (POST .../unlock); nothing was accepted"}
+        return JSONResponse(content, status_code=status)
+
+    @app.post("/api/v1/claims/{facility}/{ma_lk}/unlock",
+              summary="Allow the current version of a claim to be replaced (agency roles)")
+    def unlock(facility: str, ma_lk: str, request: Request) -> dict[str, Any]:
+        cred = authenticate(request)
+        require(cred, facility, "unlock claims of")
+        if not cred.appraiser:
+            raise _Refused(403, "forbidden", "only province or central roles may unlock")
+        with submit_lock:
+            try:
+                done = receipts.unlock(facility, ma_lk, by=cred.name,
+                                       at=datetime.now(UTC).isoformat())
+            except ReceiptWriteFailed as exc:
+                raise Unavailable(str(exc)) from exc
+        if done is None:
+            raise _Refused(404, "not_found", f"no claim {facility}|{ma_lk} received")
+        log.info("unlock: %s (%s) unlocked %s version %d", cred.name, cred.role, done.key,
+                 done.version)
+        return {"claim_key": done.key, "unlocked_version": done.unlocked_version,
+                "unlocked_by": done.unlocked_by, "unlocked_at": done.unlocked_at}
+
+    @app.get("/api/v1/claims/{facility}/{ma_lk}", summary="The latest decision of a claim")
+    def get_claim(facility: str, ma_lk: str, request: Request) -> dict[str, Any]:
+        cred = authenticate(request)
+        require(cred, facility, "read")
+        decision = results.latest_decision(facility, ma_lk)
+        if decision is None:
+            raise _Refused(404, "not_found", f"no decision for {facility}|{ma_lk} yet")
+        return decision
+
+    @app.get("/api/v1/errors", summary="The machine-readable error catalogue")
+    def errors() -> list[dict[str, Any]]:
+        return catalogue_rows()
+
+    return app
