@@ -16,11 +16,10 @@ from typing import Any
 
 import orjson
 from confluent_kafka import Consumer
-from confluent_kafka.admin import AdminClient
 
 from streams import db, infra
 from streams.kafka import create_topics, producer
-from streams.procs import Child, free_port, wait_for
+from streams.procs import Child, free_port, group_stable, wait_for
 from streams.runtime import make_codec, publish_reference
 from streams.settings import Settings
 
@@ -55,15 +54,6 @@ def _histogram_quantile(text: str, name: str, q: float, since: str = "") -> floa
             return prev_le + (le - prev_le) * ((rank - prev_n) / max(n - prev_n, 1e-9))
         prev_le, prev_n = le, n
     return prev_le
-
-
-def _group_stable(settings: Settings, group: str) -> bool:
-    admin = AdminClient({"bootstrap.servers": settings.bootstrap})
-    try:
-        desc = admin.describe_consumer_groups([group])[group].result(timeout=5)
-    except Exception:
-        return False
-    return str(desc.state).endswith("STABLE") and len(desc.members) > 0
 
 
 class DecisionWatch(threading.Thread):
@@ -175,7 +165,7 @@ def run_bench(settings: Settings, claims: int, as_json: bool = False) -> int:
     watch = DecisionWatch(s)
     try:
         say(f"waiting for the worker and sink to join their groups ({n} claims ready)")
-        wait_for(lambda: _group_stable(s, s.app_id) and _group_stable(s, s.sink_group), 180,
+        wait_for(lambda: group_stable(s, s.app_id) and group_stable(s, s.sink_group), 180,
                  "consumer groups", children=(worker, sink))
         watch.start()
         cpu0 = (worker.cpu_seconds(), sink.cpu_seconds())

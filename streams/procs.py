@@ -11,6 +11,8 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from confluent_kafka.admin import AdminClient
+
 from streams.settings import Settings
 
 
@@ -108,3 +110,13 @@ def wait_for(predicate: Callable[[], bool], timeout: float, what: str, interval:
             tails = "\n".join(f"--- {c.command}\n{c.tail()}" for c in children)
             raise TimeoutError(f"timed out after {timeout:.0f}s waiting for {what}\n{tails}")
         time.sleep(interval)
+
+
+def group_stable(settings: Settings, group: str) -> bool:
+    """True when the consumer group has members and is not rebalancing."""
+    admin = AdminClient({"bootstrap.servers": settings.bootstrap})
+    try:
+        desc = admin.describe_consumer_groups([group])[group].result(timeout=5)
+    except Exception:
+        return False
+    return str(desc.state).endswith("STABLE") and len(desc.members) > 0

@@ -6,13 +6,16 @@ Pure and deterministic: the same arguments give the same output (``random.Random
 - ``generate(n, seed, violations, start)`` → :class:`Simulation`: ``n`` claim versions in send
   order (``submitted_at`` ascending), each with ``labels``, the rule codes that must fire for it.
   A share ``violations`` of the claims carries exactly one injected violation, spread evenly over
-  CB01 CT01 CT02 MN01 TM01 XC01 XC02 SB01 (XC02 labels both overlapping claims; the earlier one
-  gets it through an amended decision). Everything else about an injected claim is consistent.
+  every rule code (``CODES``, kept equal to rules.registry by a test; XC02 labels both
+  overlapping claims, the earlier one gets it through an amended decision). Everything else about
+  an injected claim is consistent: only the labelled rule fires.
 - ``iter_claims`` streams the same claims without holding them all (memory stays flat).
 - ``content_hash(claim)`` is the hash put in every claim's ``content_hash``.
 
 Visits fall in the 30 days before ``start`` (naive = Vietnam local time; default 2026-06-01 so
-output never depends on today's date); catalogs and cards are valid over that window.
+output never depends on today's date); catalogs and cards are valid over that window. Hospitals
+(central, provincial, district) also send STAFF and EQUIPMENT lists covering their clean claims;
+about one person in ten has a replaced card in the registry (used only by CB08 injections).
 """
 
 from __future__ import annotations
@@ -58,7 +61,7 @@ class Reference:
 
     @property
     def cards(self) -> list[dict[str, Any]]:
-        return [p.card for p in self.world.persons]
+        return world_cards(self.world)
 
 
 @dataclass
@@ -67,6 +70,13 @@ class Simulation:
     catalog_entries: list[dict[str, Any]]  # catalog_entry.avsc records
     cards: list[dict[str, Any]]  # card.avsc records
     claims: list[SimClaim]  # send order
+
+
+def world_cards(world: World) -> list[dict[str, Any]]:
+    """Every registry card: each person's current card, and the cards it replaced."""
+    out = [p.card for p in world.persons]
+    out += [p.old_card for p in world.persons if p.old_card is not None]
+    return out
 
 
 def _local(start: datetime | None) -> datetime:

@@ -27,6 +27,12 @@ from streams.sim.data import (
 from streams.sim.world import Facility
 
 DRUG, SERVICE, SUPPLY = "DRUG", "SERVICE", "SUPPLY"
+STAFF, EQUIPMENT = "STAFF", "EQUIPMENT"
+# Facilities of these tiers send STAFF and EQUIPMENT lists (ST01/ST02 check them); the others
+# do not, so both branches of CatalogSnapshot.has are exercised.
+LISTED_TIERS = frozenset({"central", "provincial", "district"})
+MACHINE_TYPES = ("XN", "CD", "TD")  # test, imaging, function-test machines (lines.py)
+MACHINES_PER_TYPE = 3
 # Consultation price by facility tier relative to the national ceiling (hospital grade).
 _CONSULT_FACTOR = {"central": 1.0, "provincial": 1.0, "district": 0.9, "commune": 0.76,
                    "private": 1.0}
@@ -124,7 +130,26 @@ def build_catalog(rng: random.Random, facilities: list[Facility], period_start: 
     catalog = Catalog(items, entries, {}, expired, unlisted)
     for f in facilities:
         _facility_entries(rng, catalog, f, period_start)
+        if f.tier in LISTED_TIERS:
+            catalog.entries.extend(_lists(f, national_from))
     return catalog
+
+
+def _lists(f: Facility, since: date) -> list[dict[str, Any]]:
+    """STAFF rows for every practitioner and EQUIPMENT rows for every machine the clean claims
+    of ``f`` name, valid over the whole period, without scope/services limits."""
+    rows = []
+    for code in (*f.doctors, *f.staff):
+        rows.append({"kind": STAFF, "code": code, "facility": f.code, "name": code, "unit": "",
+                     "ma_nhom": 0, "price": 0.0, "tt_thau": None, "valid_from": since,
+                     "valid_to": None, "attributes": {"licence": code}})
+    for kind in MACHINE_TYPES:
+        for i in range(1, MACHINES_PER_TYPE + 1):
+            code = f"{kind}.1.{f.code}.{i}"
+            rows.append({"kind": EQUIPMENT, "code": code, "facility": f.code, "name": code,
+                         "unit": "", "ma_nhom": 0, "price": 0.0, "tt_thau": None,
+                         "valid_from": since, "valid_to": None, "attributes": {}})
+    return rows
 
 
 def _facility_entries(rng: random.Random, catalog: Catalog, f: Facility,

@@ -192,6 +192,9 @@ SERVICES = (
                 212000),
     ServiceItem("bed_pediatric", "K26.1921", "Giường Nhi khoa loại 1", "Ngày", 15, 243700),
     ServiceItem("bed_icu", "K02.1910", "Giường Hồi sức cấp cứu", "Ngày", 15, 440000),
+    # Oxygen is part of its price (CT07): clean claims never bill it, CT07 injections do.
+    ServiceItem("ventilation", "01.0129.0209", "Thông khí nhân tạo không xâm nhập", "Ngày", 18,
+                600000),
 )
 EXPIRED_SERVICES = (
     ServiceItem("old_lipid", "23.0082.1505", "Định lượng Cholesterol (bộ cũ)", "Lần", 1, 25000),

@@ -7,11 +7,11 @@ import random
 from datetime import datetime
 from typing import Any
 
-from streams.sim.catalog import Catalog, Item
+from streams.sim.catalog import MACHINE_TYPES, MACHINES_PER_TYPE, Catalog, Item
 from streams.sim.world import Facility
 
 _RESULT_ROWS = {"cbc": 18, "urine": 10, "electrolytes": 3}  # XML4 indicator rows per test
-_MACHINE = {1: "XN", 2: "CD", 3: "TD"}  # equipment type in MA_MAY by cost group
+_MACHINE = dict(zip((1, 2, 3), MACHINE_TYPES, strict=True))  # machine type by cost group
 _PERFORMED = frozenset({1, 2, 3, 8, 18})  # groups that need NGUOI_THUC_HIEN
 
 
@@ -74,7 +74,8 @@ class LineMaker:
             price_bv = max(price, float(round(price * self.rng.uniform(1.05, 1.3), -2)))
         machine = None
         if group in _MACHINE:
-            machine = f"{_MACHINE[group]}.1.{self.facility.code}.{self.rng.randint(1, 3)}"
+            number = self.rng.randint(1, MACHINES_PER_TYPE)
+            machine = f"{_MACHINE[group]}.1.{self.facility.code}.{number}"
             self.results += _RESULT_ROWS.get(key, 1)
         performer = self.rng.choice(self.facility.staff) if group in _PERFORMED else ""
         self._xml3(item, qty, price_bv, price, dept, ordered, done, result, performer=performer,

@@ -29,8 +29,10 @@ def benefit_percent(level: int, tier: str, route: str, total_bh: float) -> float
     return _BENEFIT[level]
 
 
-def finalize(claim: dict[str, Any], level: int, tier: str, route: str) -> None:
-    """Fill every line amount and header total of ``claim`` from quantities and prices."""
+def finalize(claim: dict[str, Any], level: int, tier: str, route: str,
+             share: float | None = None) -> None:
+    """Fill every line amount and header total of ``claim`` from quantities and prices.
+    ``share`` forces MUC_HUONG (injectors use it to break a benefit rule on purpose)."""
     drugs, services = claim["drugs"], claim["services"]
     total_bh = 0.0
     for d in drugs:
@@ -43,18 +45,32 @@ def finalize(claim: dict[str, Any], level: int, tier: str, route: str) -> None:
         s["thanh_tien_bv"] = round(q * s["don_gia_bv"] * s["tyle_tt_dv"] / 100, 2)
         s["thanh_tien_bh"] = bh = round(q * s["don_gia_bh"] * s["tyle_tt_bh"] / 100, 2)
         total_bh += bh
-    muc = benefit_percent(level, tier, route, total_bh)
+    muc = benefit_percent(level, tier, route, total_bh) if share is None else share
+    for rows in (drugs, services):
+        for r in rows:
+            set_share(r, muc)
+    header_totals(claim)
 
-    t_thuoc = t_vtyt = t_bv = t_bh = t_bntt = t_bncct = t_bhtt = t_gdv = 0.0
+
+def set_share(r: dict[str, Any], muc: float) -> None:
+    """MUC_HUONG of one line and the split that follows from it."""
+    bv, bh = r["thanh_tien_bv"], r["thanh_tien_bh"]
+    bhtt = round(bh * muc / 100, 2)
+    r["muc_huong"] = muc
+    r["t_bhtt"] = bhtt
+    r["t_bncct"] = round(bh - bhtt, 2)
+    r["t_bntt"] = round(bv - bh, 2)
+    r["t_nguonkhac"] = 0.0
+
+
+def header_totals(claim: dict[str, Any]) -> None:
+    """Header totals summed from the line values as they stand."""
+    drugs, services = claim["drugs"], claim["services"]
+    t_thuoc = t_vtyt = t_bv = t_bh = t_bntt = t_bncct = t_bhtt = t_gdv = t_other = 0.0
     for rows, is_drug in ((drugs, True), (services, False)):
         for r in rows:
-            bv, bh = r["thanh_tien_bv"], r["thanh_tien_bh"]
-            bhtt = round(bh * muc / 100, 2)
-            r["muc_huong"] = muc
-            r["t_bhtt"] = bhtt
-            r["t_bncct"] = bncct = round(bh - bhtt, 2)
-            r["t_bntt"] = bntt = round(bv - bh, 2)
-            r["t_nguonkhac"] = 0.0
+            bv, bh, bhtt = r["thanh_tien_bv"], r["thanh_tien_bh"], r["t_bhtt"]
+            bncct, bntt = r["t_bncct"], r["t_bntt"]
             if is_drug:
                 t_thuoc += bv
             elif r["ma_nhom"] in SUPPLY_GROUPS:
@@ -64,6 +80,7 @@ def finalize(claim: dict[str, Any], level: int, tier: str, route: str) -> None:
             t_bntt += bntt
             t_bncct += bncct
             t_bhtt += bhtt
+            t_other += r["t_nguonkhac"]
             if r["ma_pttt"] == 1:
                 t_gdv += bhtt
     h = claim["header"]
@@ -74,5 +91,5 @@ def finalize(claim: dict[str, Any], level: int, tier: str, route: str) -> None:
     h["t_bntt"] = round(t_bntt, 2)
     h["t_bncct"] = round(t_bncct, 2)
     h["t_bhtt"] = round(t_bhtt, 2)
-    h["t_nguonkhac"] = 0.0
+    h["t_nguonkhac"] = round(t_other, 2)
     h["t_bhtt_gdv"] = round(t_gdv, 2)

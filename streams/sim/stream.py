@@ -22,14 +22,22 @@ import orjson
 
 from streams.sim.catalog import Catalog
 from streams.sim.claims import Draft, build_claim, choose_visit
-from streams.sim.violations import CODES, SINGLE, inject, resubmission, shift
+from streams.sim.violations import (
+    CODES,
+    INPATIENT_ONLY,
+    OUTPATIENT_ONLY,
+    SINGLE,
+    inject,
+    resubmission,
+    shift,
+)
 from streams.sim.world import World
 
 UTC_OFFSET = timedelta(hours=7)  # Vietnam, no daylight saving
 WINDOW_DAYS = 30
 INPATIENT_SHARE = 0.07
 _PAD = timedelta(hours=1)  # gap kept between one person's visits (TM01 moves NGAY_RA back less)
-_ATTEMPTS = 200
+_ATTEMPTS = 1000  # some injections fit few visits (CL02: one night under 24 h)
 _CONTENT = ("header", "drugs", "services", "lab_results", "clinical_notes")
 
 
@@ -64,11 +72,13 @@ def plan_jobs(rng: random.Random, n: int, violations: float, window_start: datet
     """``n`` claims; ``violations`` of them labelled, the labels spread evenly over the codes.
 
     An XC01 job is a clean claim plus its labelled second version; an XC02 job is two labelled
-    claims. At most 8/9 of the claims can be labelled: each XC01 needs a clean original.
+    claims. At most K/(K+1) of the claims can be labelled (K codes): each XC01 needs a clean
+    original.
     """
-    labelled = min(round(n * violations), 8 * n // 9)
-    counts = dict.fromkeys(CODES, labelled // 8)
-    for code in rng.sample(CODES, labelled % 8):
+    k = len(CODES)
+    labelled = min(round(n * violations), k * n // (k + 1))
+    counts = dict.fromkeys(CODES, labelled // k)
+    for code in rng.sample(CODES, labelled % k):
         counts[code] += 1
     if counts["XC02"] % 2:  # XC02 labels come in pairs
         counts["XC02"] -= 1
@@ -80,12 +90,15 @@ def plan_jobs(rng: random.Random, n: int, violations: float, window_start: datet
     for code in CODES:
         codes += [code] * (counts[code] // 2 if code == "XC02" else counts[code])
     codes += [None] * (n - labelled - counts["XC01"])
-    # Overlap pairs are inpatient: draw the other inpatients so the overall share stays ~7 %.
-    pair_claims = counts["XC02"]
-    share = max(0.0, (INPATIENT_SHARE * n - pair_claims) / max(1, n - pair_claims))
+    # Overlap pairs and some injections are inpatient: draw the other inpatients so the overall
+    # share stays ~7 % where it can.
+    forced = counts["XC02"] + sum(counts[c] for c in INPATIENT_ONLY)
+    free = n - forced - sum(counts[c] for c in OUTPATIENT_ONLY)
+    share = max(0.0, (INPATIENT_SHARE * n - forced) / max(1, free))
     jobs = []
     for what in codes:
-        inpatient = what == "XC02" or (what != "TM01" and rng.random() < share)
+        inpatient = what == "XC02" or what in INPATIENT_ONLY or (
+            what not in OUTPATIENT_ONLY and rng.random() < share)
         start, end = (8 * 60, 16 * 60) if inpatient else (8 * 60 + 30, 17 * 60 + 30)
         paid = window_start + timedelta(days=rng.randrange(WINDOW_DAYS),
                                         minutes=rng.randint(start, end))
@@ -103,6 +116,8 @@ class Scheduler:
         self.catalog = catalog
         self._busy: dict[str, list[tuple[datetime, datetime]]] = {}
         self._numbers: dict[str, int] = {}
+        # CB08 needs a person whose registry holds a replaced card: draw only among those.
+        self._replaced = [p for p in world.persons if p.old_card is not None] or world.persons
 
     def run(self, jobs: list[Job]) -> Iterator[SimClaim]:
         heap: list[tuple[datetime, int, SimClaim]] = []
@@ -120,10 +135,13 @@ class Scheduler:
     def _claims(self, job: Job) -> list[SimClaim]:
         rng, world = self.rng, self.world
         for _ in range(_ATTEMPTS):
-            person = rng.choice(world.persons)
+            person = rng.choice(self._replaced if job.code == "CB08" else world.persons)
             first = build_claim(rng, self.catalog, choose_visit(rng, world, person, job.inpatient),
                                 job.paid)
             drafts = [first]
+            # Injected before the person's calendar is checked: CL06 moves NGAY_VAO.
+            if job.code in SINGLE and not inject(job.code, rng, first, self.catalog):
+                continue
             if job.code == "XC02":
                 second = self._overlapping(first)
                 if second is None:
@@ -136,7 +154,8 @@ class Scheduler:
                 continue
             taken.append(span)
             return self._finish(job, drafts)
-        raise RuntimeError(f"no free person found for a claim settled at {job.paid}")
+        raise RuntimeError(f"no free person found for a claim settled at {job.paid} "
+                           f"(violation {job.code}, inpatient {job.inpatient})")
 
     def _overlapping(self, first: Draft) -> Draft | None:
         """An inpatient stay elsewhere that starts during ``first`` and ends after it."""
@@ -171,8 +190,7 @@ class Scheduler:
         elif code == "SB01":
             late = paid + timedelta(seconds=rng.randint(26 * 3600, 72 * 3600))
             out = [(first, frozenset({code}), late)]
-        elif code in SINGLE:
-            inject(code, rng, first, self.catalog)
+        elif code in SINGLE:  # injected in _claims
             out = [(first, frozenset({code}), sent)]
         elif code == "XC01":
             second = resubmission(rng, first)

@@ -9,41 +9,43 @@ second claim and are made by the scheduler with :func:`resubmission` and :func:`
 from __future__ import annotations
 
 import random
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
+from streams.sim import inject_care as care
+from streams.sim import inject_money as cash
 from streams.sim.catalog import DRUG, SERVICE, SUPPLY, Catalog
 from streams.sim.claims import Draft
 from streams.sim.money import SUPPLY_GROUPS
 
-CODES = ("CB01", "CT01", "CT02", "MN01", "TM01", "XC01", "XC02", "SB01")
-# Codes an injector can produce on a single claim (see module docstring for the others).
-SINGLE = ("CB01", "CT01", "CT02", "MN01", "TM01")
+# Every rule code of the catalogue (tests keep this in step with rules.registry.all_rules()).
+CODES = (
+    "CB01", "CT01", "CT02", "MN01", "TM01", "XC01", "XC02", "SB01",
+    "CL01", "CL02", "CL03", "CL04", "CL05", "CL06", "CL07", "CL08", "CL09", "CL10", "CL11",
+    "CL12", "CL13", "ST01", "ST02",
+    "CB02", "CB03", "CB04", "CB05", "CB06", "CB07", "CB08",
+    "CT03", "CT04", "CT05", "CT06", "CT07",
+    "MN02", "MN03", "MN04", "MN05", "MN06",
+)
+# Codes needing an inpatient stay, or an outpatient visit (MA_LOAI_KCB 01), to be injected.
+INPATIENT_ONLY = frozenset({"CB02", "CB05", "CB07", "CL01", "CL02", "CL03", "CL12", "CL13",
+                            "CT06", "CT07"})
+OUTPATIENT_ONLY = frozenset({"TM01", "CB06", "CL04", "CL05", "CL06", "CL07"})
+Injector = Callable[[random.Random, Draft, Catalog], bool]
+
+
 _HEADER_TIMES = ("ngay_vao", "ngay_vao_noi_tru", "ngay_ra", "ngay_ttoan")
 _LINE_TIMES = ("ngay_yl", "ngay_th_yl", "ngay_kq")
 
 
-def inject(code: str, rng: random.Random, draft: Draft, catalog: Catalog) -> None:
-    if code == "CB01":
-        _card_expired(rng, draft)
-    elif code == "CT01":
-        _not_in_catalog(rng, draft, catalog)
-    elif code == "CT02":
-        _price_above_approved(rng, draft, catalog)
-    elif code == "MN01":
-        _header_off(rng, draft)
-    elif code == "TM01":
-        _discharge_before_admission(rng, draft)
-    else:
-        raise ValueError(f"code: {code!r} is not a single-claim injection; use one of {SINGLE}")
-
-
-def _card_expired(rng: random.Random, draft: Draft) -> None:
+def _card_expired(rng: random.Random, draft: Draft, catalog: Catalog) -> bool:
     """The card written on the claim ended before the visit (the registry card is unchanged)."""
     h = draft.header
     h["gt_the_den"] = h["ngay_vao"].date() - timedelta(days=rng.randint(1, 60))
     if h["gt_the_tu"] is None or h["gt_the_tu"] > h["gt_the_den"]:
         h["gt_the_tu"] = h["gt_the_den"] - timedelta(days=364)
+    return True
 
 
 def _row(rng: random.Random, draft: Draft) -> tuple[str, dict[str, Any]]:
@@ -56,7 +58,7 @@ def _row(rng: random.Random, draft: Draft) -> tuple[str, dict[str, Any]]:
     return (SUPPLY if row["ma_nhom"] in SUPPLY_GROUPS else SERVICE), row
 
 
-def _not_in_catalog(rng: random.Random, draft: Draft, catalog: Catalog) -> None:
+def _not_in_catalog(rng: random.Random, draft: Draft, catalog: Catalog) -> bool:
     """One line billed with a code removed from the list before the period, or never listed."""
     kind, row = _row(rng, draft)
     item = rng.choice(catalog.expired[kind] + catalog.unlisted[kind])
@@ -73,9 +75,10 @@ def _not_in_catalog(rng: random.Random, draft: Draft, catalog: Catalog) -> None:
         row["ten"] = item.name
     row["don_vi_tinh"] = item.unit
     draft.refinalize()
+    return True
 
 
-def _price_above_approved(rng: random.Random, draft: Draft, catalog: Catalog) -> None:
+def _price_above_approved(rng: random.Random, draft: Draft, catalog: Catalog) -> bool:
     """One line billed above the approved price valid on its date (facility's, else national)."""
     kind, row = _row(rng, draft)
     code = row["ma_thuoc"] if kind == DRUG else row["ma_vat_tu"] if kind == SUPPLY \
@@ -88,9 +91,10 @@ def _price_above_approved(rng: random.Random, draft: Draft, catalog: Catalog) ->
         row["don_gia_bh"] = price
         row["don_gia_bv"] = max(row["don_gia_bv"], price)
     draft.refinalize()
+    return True
 
 
-def _header_off(rng: random.Random, draft: Draft) -> None:
+def _header_off(rng: random.Random, draft: Draft, catalog: Catalog) -> bool:
     """A header total that no longer equals the sum of its lines (by ≥ 10 VND)."""
     h = draft.header
     name = rng.choice(("t_tongchi_bv", "t_tongchi_bh", "t_bhtt"))
@@ -98,15 +102,17 @@ def _header_off(rng: random.Random, draft: Draft) -> None:
     if h[name] + delta < 0:
         delta = -delta
     h[name] = round(h[name] + delta, 2)
+    return True
 
 
-def _discharge_before_admission(rng: random.Random, draft: Draft) -> None:
+def _discharge_before_admission(rng: random.Random, draft: Draft, catalog: Catalog) -> bool:
     """NGAY_RA typed before NGAY_VAO; orders stay after admission. Outpatient drafts only, and
     by less than the scheduler's 1 h gap, so the inverted interval touches no other visit."""
     h = draft.header
     if h["ma_loai_kcb"] != "01":
-        raise ValueError("TM01 is injected into outpatient claims only")
+        return False
     h["ngay_ra"] = h["ngay_vao"] - timedelta(minutes=rng.randint(5, 50))
+    return True
 
 
 def resubmission(rng: random.Random, draft: Draft) -> Draft:
@@ -133,3 +139,33 @@ def shift(draft: Draft, delta: timedelta) -> None:
             if row.get(name) is not None:
                 row[name] = row[name] + delta
     h["nam_qt"], h["thang_qt"] = h["ngay_ttoan"].year, h["ngay_ttoan"].month
+
+
+_INJECTORS: dict[str, Injector] = {
+    "CB01": _card_expired, "CT01": _not_in_catalog, "CT02": _price_above_approved,
+    "MN01": _header_off, "TM01": _discharge_before_admission,
+    "CB02": cash.benefit_above_level, "CB03": cash.route_at_registered,
+    "CB04": cash.referral_missing, "CB05": cash.copay_while_exempt,
+    "CB06": cash.small_bill_copay, "CB07": cash.off_route_rate, "CB08": cash.card_replaced,
+    "MN02": cash.fund_share_above, "MN03": cash.amount_formula, "MN04": cash.line_split,
+    "MN05": cash.header_split, "MN06": cash.fee_for_service_total,
+    "CT03": cash.not_approved, "CT04": cash.tender_malformed, "CT05": cash.tender_mismatch,
+    "CT06": cash.supply_ceiling, "CT07": cash.included_item,
+    "CL01": care.bed_days_exceed_stay, "CL02": care.short_stay_beds,
+    "CL03": care.short_stay_type, "CL04": care.outpatient_bed,
+    "CL05": care.extra_consultation, "CL06": care.long_outpatient, "CL07": care.long_supply,
+    "CL08": care.repeated_test, "CL09": care.sex_mismatch, "CL10": care.age_mismatch,
+    "CL11": care.times_out_of_order, "CL12": care.no_anaesthesia,
+    "CL13": care.further_surgery, "ST01": care.practitioner_not_listed,
+    "ST02": care.machine_missing,
+}
+# Codes an injector can produce on a single claim (see module docstring for the others).
+SINGLE = tuple(code for code in CODES if code in _INJECTORS)
+
+
+def inject(code: str, rng: random.Random, draft: Draft, catalog: Catalog) -> bool:
+    """Break rule ``code`` in ``draft``; False (draft unusable) when it cannot carry it."""
+    injector = _INJECTORS.get(code)
+    if injector is None:
+        raise ValueError(f"code: {code!r} is not a single-claim injection; use one of {SINGLE}")
+    return injector(rng, draft, catalog)

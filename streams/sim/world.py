@@ -20,6 +20,10 @@ _TIER_NAME = {
 }
 # Facilities per province by tier (central hospitals come from PROVINCES).
 _COUNTS = {"provincial": (1, 2), "district": (2, 4), "commune": (4, 7), "private": (1, 3)}
+_REPLACED_EVERY = 10  # every 10th person also has a replaced card in the registry
+# One other group per benefit level, for replaced cards (standard §3.1).
+_GROUP_LEVEL = (("TE", 1), ("CC", 1), ("CB", 2), ("HN", 2), ("HT", 3), ("CN", 3), ("DN", 4),
+                ("GD", 4), ("QN", 5), ("CA", 5))
 _FIRST_NO = {"central": 1, "provincial": 10, "district": 20, "private": 50, "commune": 100}
 
 
@@ -46,6 +50,9 @@ class Person:
     citizen_id: str
     province: str
     card: dict[str, Any] = field(repr=False)  # as avro/schemas/card.avsc
+    # An earlier card (another group, same level) the registry knows was replaced by ``card``:
+    # clean claims never use it, CB08 injections do.
+    old_card: dict[str, Any] | None = field(default=None, repr=False)
 
     @property
     def card_no(self) -> str:
@@ -101,7 +108,7 @@ def _persons(rng: random.Random, world: World, count: int, period_start: date) -
     weights = [p.weight for p in PROVINCES]
     # "99" is no province code: the numbers are recognisably synthetic and never collide.
     numbers = rng.sample(range(10**8), count)
-    out = []
+    out: list[Person] = []
     for number in numbers:
         prov = rng.choices(PROVINCES, weights)[0]
         sex = rng.choice((1, 2))
@@ -112,8 +119,19 @@ def _persons(rng: random.Random, world: World, count: int, period_start: date) -
         century_sex = sex - 1 + (2 if birth.year >= 2000 else 0)
         citizen_id = f"099{century_sex}{birth.year % 100:02d}{rng.randrange(10**6):06d}"
         card["citizen_id"] = citizen_id
-        out.append(Person(person_key, _name(rng, sex), sex, birth, citizen_id, prov.code, card))
+        old = _replaced(card) if len(out) % _REPLACED_EVERY == 0 else None
+        out.append(Person(person_key, _name(rng, sex), sex, birth, citizen_id, prov.code, card,
+                          old))
     return out
+
+
+def _replaced(card: dict[str, Any]) -> dict[str, Any]:
+    """The card ``card`` replaced: another group of the same benefit level, still in its
+    validity period (a group change, so CB01 stays silent), pointing to ``card``."""
+    level = card["benefit_level"]
+    group = next(g for g, lv in _GROUP_LEVEL if lv == level and g != card["group_code"])
+    return {**card, "card_no": f"{group}{card['card_no'][2:]}", "group_code": group,
+            "replaced_by": card["card_no"]}
 
 
 def _name(rng: random.Random, sex: int) -> str:

@@ -3,7 +3,8 @@
 Claims go, in send order, through the worker's pure pipeline (``streams.processor.appraise``)
 with catalogs and cards built from the simulation and a per-person history kept the way the
 worker keeps it (serialised between claims). XC02 labels the earlier claim through an amended
-decision, so the last decision per claim version is what is compared.
+decision, so the last decision per claim version is what is compared. The simulator injects a
+violation of every registered rule.
 """
 
 from __future__ import annotations
@@ -13,15 +14,17 @@ from datetime import UTC, datetime
 
 import pytest
 
+from rules.base import Severity
 from rules.engine import Engine
+from rules.registry import all_rules
 from streams import history as hist
 from streams.catalogs import CardRegistry, CatalogSnapshot
 from streams.processor import Enrichment, appraise
 from streams.simulate import CODES, Simulation, generate
 
 NOW = datetime(2026, 6, 3, tzinfo=UTC)
-OUTCOME = {"CB01": "REJECT", "MN01": "REJECT", "TM01": "REJECT", "CT01": "PARTIAL_REJECT",
-           "CT02": "PARTIAL_REJECT", "XC01": "WARN", "XC02": "WARN", "SB01": "WARN"}
+OUTCOME_OF = {Severity.REJECT: "REJECT", Severity.PARTIAL: "PARTIAL_REJECT",
+              Severity.WARNING: "WARN"}
 Key = tuple[str, str, int]
 
 
@@ -44,27 +47,54 @@ def run_rules(sim: Simulation) -> dict[Key, dict[str, object]]:
     return decisions
 
 
-@pytest.mark.parametrize(("seed", "violations"), [(31, 0.4), (32, 0.1)])
-def test_rule_hits_equal_the_labels_of_every_claim(seed: int, violations: float) -> None:
-    sim = generate(2000, seed=seed, violations=violations)
-    decisions = run_rules(sim)
-    assert len(decisions) == len(sim.claims)
+def mismatches(sim: Simulation, decisions: dict[Key, dict[str, object]]) -> list[str]:
     wrong = []
     for sc in sim.claims:
         key = hist.identity(sc.claim)
         codes = frozenset(h["code"] for h in decisions[key]["hits"])  # type: ignore[attr-defined]
         if codes != sc.labels:
             wrong.append(f"{key}: labelled {sorted(sc.labels)}, hits {sorted(codes)}")
+    return wrong
+
+
+def test_the_simulator_knows_every_registered_rule() -> None:
+    assert sorted(CODES) == sorted(rule.meta.code for rule in all_rules())
+    assert len(set(CODES)) == len(CODES)
+
+
+@pytest.mark.parametrize(("seed", "violations"), [(31, 0.4), (32, 0.1)])
+def test_rule_hits_equal_the_labels_of_every_claim(seed: int, violations: float) -> None:
+    sim = generate(2000, seed=seed, violations=violations)
+    decisions = run_rules(sim)
+    assert len(decisions) == len(sim.claims)
+    wrong = mismatches(sim, decisions)
     assert not wrong, f"{len(wrong)} claims disagree, e.g. {wrong[:5]}"
     labelled = Counter(code for sc in sim.claims for code in sc.labels)
     assert set(labelled) == set(CODES)
 
 
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_every_code_is_injected_and_only_its_rule_fires(seed: int) -> None:
+    sim = generate(4000, seed=seed, violations=0.5)
+    decisions = run_rules(sim)
+    assert len(decisions) == len(sim.claims) == 4000
+    wrong = mismatches(sim, decisions)
+    assert not wrong, f"{len(wrong)} claims disagree, e.g. {wrong[:5]}"
+    assert all(len(sc.labels) <= 1 for sc in sim.claims)
+    labelled = Counter(code for sc in sim.claims for code in sc.labels)
+    short = {code: labelled[code] for code in CODES if labelled[code] < 10}
+    assert not short, f"codes injected fewer than 10 times: {short}"
+    hit = Counter(h["code"] for d in decisions.values()
+                  for h in d["hits"])  # type: ignore[attr-defined]
+    assert set(hit) == set(CODES)
+
+
 def test_outcomes_follow_the_labels() -> None:
+    severity = {rule.meta.code: rule.meta.severity for rule in all_rules()}
     sim = generate(1200, seed=33, violations=0.5)
     decisions = run_rules(sim)
     for sc in sim.claims:
         decision = decisions[hist.identity(sc.claim)]
-        want = OUTCOME[next(iter(sc.labels))] if sc.labels else "ACCEPT"
+        want = OUTCOME_OF[severity[next(iter(sc.labels))]] if sc.labels else "ACCEPT"
         assert decision["outcome"] == want, (hist.identity(sc.claim), sc.labels)
         assert decision["requested"] == sc.claim["header"]["t_bhtt"]
