@@ -86,8 +86,6 @@ def create_app(settings: Settings, codec: Codec, ref: Enrichment, metrics: Metri
         },
     )
     encode_decision = codec.encoder("decision")
-    ref = Enrichment(ref.engine, ref.catalog, ref.cards, settings.history_keep_days,
-                     settings.history_min_visits)
 
     # concurrency=1: faust #606 can commit past an unfinished event with more. CrashingSupervisor:
     # an unexpected error stops the worker (to be restarted, replaying from the last commit)

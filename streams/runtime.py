@@ -45,7 +45,8 @@ def run_worker(settings: Settings) -> None:
     metrics.catalog_entries.labels("catalog").set_function(lambda: len(feed.catalog))
     metrics.catalog_entries.labels("cards").set_function(lambda: len(feed.cards))
     feed.follow()
-    ref = Enrichment(Engine.load(), feed.catalog, feed.cards)
+    ref = Enrichment(Engine.load(), feed.catalog, feed.cards, settings.history_keep_days,
+                     settings.history_min_visits)
     worker = create_app(settings, codec, ref, metrics)
     runner = faust.Worker(worker.app, loglevel="WARNING")
     # Faust's console spinner sets the root logger to DEBUG so it can spin on every record:
