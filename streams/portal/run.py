@@ -17,9 +17,10 @@ from fastapi import FastAPI
 from streams.codec import Codec
 from streams.db import connect
 from streams.kafka import create_topics, producer
+from streams.portal.access import Unavailable
 from streams.portal.auth import Credentials
 from streams.portal.receipts import ensure_topic, kafka_writer, load_receipts
-from streams.portal.service import Unavailable, create_portal
+from streams.portal.service import create_portal
 from streams.settings import Settings
 
 _DECISION = ("SELECT facility, claim_id, version, revision, outcome, requested, approved, "

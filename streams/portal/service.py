@@ -20,11 +20,12 @@ from __future__ import annotations
 import json
 import logging
 import threading
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
-from fastapi import FastAPI, Request
+from fastapi import APIRouter, FastAPI, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 
@@ -36,6 +37,7 @@ from streams.portal import (
     parse_json_claim,
     stamp,
 )
+from streams.portal.access import Access, Refused, Unavailable, install
 from streams.portal.auth import Credential, Credentials
 from streams.portal.errors import finding
 from streams.portal.receipts import Receipt, ReceiptStore, ReceiptWriteFailed, receipt_id
@@ -43,10 +45,6 @@ from streams.settings import Settings
 
 log = logging.getLogger("hireview.portal")
 _XML = ("application/xml", "text/xml")
-
-
-class Unavailable(Exception):
-    """Kafka or ClickHouse did not answer: 503, the client may retry the same request."""
 
 
 class Publish(Protocol):
@@ -61,17 +59,6 @@ class Results(Protocol):
 
     def latest_decision(self, facility: str, claim_id: str) -> dict[str, Any] | None:
         """The decision of the latest decided version, with its hits; None when none."""
-
-
-class _Refused(Exception):
-    def __init__(self, status: int, reason: str, detail: str) -> None:
-        super().__init__(detail)
-        self.status, self.reason, self.detail = status, reason, detail
-
-
-def _error(status: int, reason: str, detail: str) -> JSONResponse:
-    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
-    return JSONResponse({"error": reason, "detail": detail}, status_code=status, headers=headers)
 
 
 @dataclass
@@ -90,46 +77,27 @@ class _Outcome:
 
 
 def create_portal(settings: Settings, *, publish: Publish, receipts: ReceiptStore,
-                  results: Results, credentials: Credentials) -> FastAPI:
+                  results: Results, credentials: Credentials,
+                  routers: Sequence[Callable[[Access], APIRouter]] = ()) -> FastAPI:
+    """The portal; each of ``routers`` builds more endpoints on the same access checks."""
     app = FastAPI(title="hireview reception portal", version="1")
     max_bytes = settings.portal_max_body_mb * 1024 * 1024
     submit_lock = threading.Lock()
 
-    def authenticate(request: Request) -> Credential:
-        scheme, _, key = request.headers.get("authorization", "").partition(" ")
-        if scheme.lower() != "bearer" or not key.strip():
-            raise _Refused(401, "unauthenticated", "send Authorization: Bearer <API key>")
-        cred = credentials.verify(key.strip())
-        if cred is None:
-            raise _Refused(401, "unauthenticated", "unknown or invalid API key")
-        return cred
-
-    def require(cred: Credential, facility: str, action: str) -> None:
-        if not cred.covers(facility):
-            log.warning("refused: %s (%s %s) may not %s facility %r", cred.name, cred.role,
-                        cred.scope, action, facility)
-            raise _Refused(403, "forbidden", f"{cred.role} {cred.scope} may not {action} "
-                           f"facility {facility!r}")
-
-    @app.exception_handler(_Refused)
-    async def refused(_request: Request, exc: _Refused) -> JSONResponse:
-        return _error(exc.status, exc.reason, exc.detail)
-
-    @app.exception_handler(Unavailable)
-    async def unavailable(_request: Request, exc: Unavailable) -> JSONResponse:
-        log.error("unavailable: %s", exc)
-        return _error(503, "unavailable", str(exc))
+    access = Access(credentials)
+    authenticate, require = access.authenticate, access.require
+    install(app)
 
     async def read_body(request: Request) -> bytes:
         declared = request.headers.get("content-length", "")
         if declared.isdigit() and int(declared) > max_bytes:
-            raise _Refused(413, "too_large", f"{declared} bytes: larger than the limit of "
+            raise Refused(413, "too_large", f"{declared} bytes: larger than the limit of "
                            f"{max_bytes} bytes")
         chunks, size = [], 0
         async for chunk in request.stream():
             size += len(chunk)
             if size > max_bytes:  # stop reading: never buffer an unbounded body
-                raise _Refused(413, "too_large", f"more than the limit of {max_bytes} bytes")
+                raise Refused(413, "too_large", f"more than the limit of {max_bytes} bytes")
             chunks.append(chunk)
         return b"".join(chunks)
 
@@ -139,13 +107,13 @@ def create_portal(settings: Settings, *, publish: Publish, receipts: ReceiptStor
                 envelope = parse_envelope(body, max_bytes=max_bytes)
             except PortalInputError as exc:
                 status = 413 if exc.reason == "too_large" else 400
-                raise _Refused(status, exc.reason, str(exc)) from None
+                raise Refused(status, exc.reason, str(exc)) from None
             require(cred, envelope.facility, "submit for")
             return envelope.claims, [f.to_dict() for f in envelope.findings]
         try:
             data = json.loads(body)
         except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-            raise _Refused(400, "malformed_json", f"body is not JSON: {exc}") from None
+            raise Refused(400, "malformed_json", f"body is not JSON: {exc}") from None
         items = data if isinstance(data, list) else [data]
         own = cred.scope if cred.role == "facility" else None
         claims = [parse_json_claim(item, facility=own) for item in items]
@@ -203,7 +171,7 @@ def create_portal(settings: Settings, *, publish: Publish, receipts: ReceiptStor
         cred = authenticate(request)
         ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
         if ctype not in _XML and ctype != "application/json":
-            raise _Refused(415, "unsupported_media_type",
+            raise Refused(415, "unsupported_media_type",
                            f"content type {ctype!r}: send application/xml or application/json")
         body = await read_body(request)
         claims, envelope_findings = await run_in_threadpool(parse, body, ctype, cred)
@@ -226,7 +194,7 @@ def create_portal(settings: Settings, *, publish: Publish, receipts: ReceiptStor
         cred = authenticate(request)
         require(cred, facility, "unlock claims of")
         if not cred.appraiser:
-            raise _Refused(403, "forbidden", "only province or central roles may unlock")
+            raise Refused(403, "forbidden", "only province or central roles may unlock")
         with submit_lock:
             try:
                 done = receipts.unlock(facility, ma_lk, by=cred.name,
@@ -234,7 +202,7 @@ def create_portal(settings: Settings, *, publish: Publish, receipts: ReceiptStor
             except ReceiptWriteFailed as exc:
                 raise Unavailable(str(exc)) from exc
         if done is None:
-            raise _Refused(404, "not_found", f"no claim {facility}|{ma_lk} received")
+            raise Refused(404, "not_found", f"no claim {facility}|{ma_lk} received")
         log.info("unlock: %s (%s) unlocked %s version %d", cred.name, cred.role, done.key,
                  done.version)
         return {"claim_key": done.key, "unlocked_version": done.unlocked_version,
@@ -246,11 +214,13 @@ def create_portal(settings: Settings, *, publish: Publish, receipts: ReceiptStor
         require(cred, facility, "read")
         decision = results.latest_decision(facility, ma_lk)
         if decision is None:
-            raise _Refused(404, "not_found", f"no decision for {facility}|{ma_lk} yet")
+            raise Refused(404, "not_found", f"no decision for {facility}|{ma_lk} yet")
         return decision
 
     @app.get("/api/v1/errors", summary="The machine-readable error catalogue")
     def errors() -> list[dict[str, Any]]:
         return catalogue_rows()
 
+    for make_router in routers:
+        app.include_router(make_router(access))
     return app

@@ -12,9 +12,10 @@ import pytest
 from fastapi.testclient import TestClient
 
 from streams.portal import claim_to_json, parse_envelope
+from streams.portal.access import Unavailable
 from streams.portal.auth import CredentialError, Credentials, add_credential
 from streams.portal.receipts import Receipt, ReceiptStore, ReceiptWriteFailed
-from streams.portal.service import Unavailable, create_portal
+from streams.portal.service import create_portal
 from streams.settings import Settings
 from tests.unit.portal_fixtures import claim, envelope
 

@@ -1,0 +1,71 @@
+"""Who may call the portal, shared by every router: authentication, scope checks, error shape.
+
+Routers take an :class:`Access` and call ``authenticate`` then ``require`` on each request;
+``install`` registers the handlers that turn :class:`Refused` and :class:`Unavailable` into the
+portal's ``{"error": reason, "detail": message}`` answers.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+
+from streams.portal.auth import Credential, Credentials
+
+log = logging.getLogger("hireview.portal")
+
+
+class Unavailable(Exception):
+    """Kafka or ClickHouse did not answer: 503, the client may retry the same request."""
+
+
+class Refused(Exception):
+    """A 4xx answer with a machine-readable reason."""
+
+    def __init__(self, status: int, reason: str, detail: str) -> None:
+        super().__init__(detail)
+        self.status, self.reason, self.detail = status, reason, detail
+
+
+def error_response(status: int, reason: str, detail: str) -> JSONResponse:
+    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+    return JSONResponse({"error": reason, "detail": detail}, status_code=status, headers=headers)
+
+
+class Access:
+    """Bearer API keys checked against the hashed credentials; every refusal is logged."""
+
+    def __init__(self, credentials: Credentials) -> None:
+        self._credentials = credentials
+
+    def authenticate(self, request: Request) -> Credential:
+        scheme, _, key = request.headers.get("authorization", "").partition(" ")
+        if scheme.lower() != "bearer" or not key.strip():
+            raise Refused(401, "unauthenticated", "send Authorization: Bearer <API key>")
+        cred = self._credentials.verify(key.strip())
+        if cred is None:
+            raise Refused(401, "unauthenticated", "unknown or invalid API key")
+        return cred
+
+    def require(self, cred: Credential, facility: str, action: str) -> None:
+        """403 (logged) unless ``cred`` covers ``facility``."""
+        if not cred.covers(facility):
+            log.warning("refused: %s (%s %s) may not %s facility %r", cred.name, cred.role,
+                        cred.scope, action, facility)
+            raise Refused(403, "forbidden", f"{cred.role} {cred.scope} may not {action} "
+                          f"facility {facility!r}")
+
+
+def install(app: FastAPI) -> None:
+    """Answer :class:`Refused` and :class:`Unavailable` in the portal's error shape."""
+
+    @app.exception_handler(Refused)
+    async def refused(_request: Request, exc: Refused) -> JSONResponse:
+        return error_response(exc.status, exc.reason, exc.detail)
+
+    @app.exception_handler(Unavailable)
+    async def unavailable(_request: Request, exc: Unavailable) -> JSONResponse:
+        log.error("unavailable: %s", exc)
+        return error_response(503, "unavailable", str(exc))
