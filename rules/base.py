@@ -63,6 +63,8 @@ class Hit:
     line: int | None = None
     amount: float = 0.0
     inputs: dict[str, str] = field(default_factory=dict)
+    message_vi: str = ""  # the same explanation in Vietnamese (``message`` is English)
+    threshold: str | None = None  # the limit the input was judged against, as text
 
     def to_record(self) -> Record:
         return {
@@ -76,6 +78,8 @@ class Hit:
             "line": self.line,
             "amount": self.amount,
             "inputs": dict(self.inputs),
+            "message_vi": self.message_vi,
+            "threshold": self.threshold,
         }
 
 
@@ -105,8 +109,13 @@ class RuleMeta:
         inputs: dict[str, str],
         table: str = "XML1",
         line: int | None = None,
+        message_vi: str = "",
+        threshold: str | None = None,
     ) -> Hit:
-        """A hit of this rule; code, title, severity and basis come from the metadata."""
+        """A hit of this rule; code, title, severity and basis come from the metadata.
+
+        ``message`` is English, ``message_vi`` Vietnamese; ``threshold`` the limit applied.
+        """
         return Hit(
             code=self.code,
             rule_version=p.version,
@@ -118,6 +127,8 @@ class RuleMeta:
             line=line,
             amount=round(float(amount), 2),
             inputs=inputs,
+            message_vi=message_vi,
+            threshold=threshold,
         )
 
 
