@@ -39,6 +39,7 @@ _CATALOG_DEFAULTS: Record = {"facility": "", "name": "", "unit": "", "tt_thau": 
 _CARD_DEFAULTS: Record = {"citizen_id": None, "five_year_date": None, "replaced_by": None}
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when present: ~10x faster
 _VISIT_DEFAULTS: Record = {"version": 1, "content_hash": "earlier", "inpatient": False,
+                           "kind": "01", "diagnosis": "J00", "outcome": 1, "copay": 0.0,
                            "status": "closed", "decision": None}
 
 

@@ -29,6 +29,10 @@ def visit_of(claim: dict[str, Any], decision: dict[str, Any]) -> Visit:
         "admitted": header["ngay_vao"],
         "discharged": header["ngay_ra"],
         "inpatient": header["ma_loai_kcb"] in INPATIENT_TYPES,
+        "kind": header["ma_loai_kcb"],
+        "diagnosis": header["ma_benh_chinh"],
+        "outcome": header["ket_qua_dtri"],
+        "copay": header["t_bncct"],  # the person's co-payment: the yearly total drives exemption
         "status": "under_appraisal",
         "decision": decision,
     }
@@ -80,6 +84,8 @@ def loads(data: bytes | None) -> list[Visit]:
         return []
     visits: list[Visit] = orjson.loads(data)
     for v in visits:
+        if "copay" not in v:  # stored before these fields existed
+            v.update(kind="", diagnosis="", outcome=0, copay=0.0)
         for name in _VISIT_TIMES:
             v[name] = datetime.fromisoformat(v[name])
         d = v["decision"]

@@ -10,6 +10,7 @@ def visit(claim_id: str, day: int, facility: str = "79001", version: int = 1) ->
     return {
         "facility": facility, "claim_id": claim_id, "version": version, "content_hash": "h",
         "admitted": admitted, "discharged": admitted + timedelta(hours=2), "inpatient": False,
+        "kind": "01", "diagnosis": "J00", "outcome": 1, "copay": 12000.0,
         "status": "under_appraisal",
         "decision": {"facility": facility, "claim_id": claim_id, "version": version,
                      "submitted_at": datetime(2025, 1, 1, 12, tzinfo=UTC),
@@ -25,6 +26,14 @@ def test_round_trip_keeps_local_and_utc_times_apart() -> None:
     assert back[0]["admitted"].tzinfo is None
     assert back[0]["decision"]["decided_at"].tzinfo is not None
     assert isinstance(back[0]["decision"]["service_date"], date)
+
+
+def test_visits_stored_before_the_care_fields_load_with_defaults() -> None:
+    old = visit("a", 0)
+    for name in ("kind", "diagnosis", "outcome", "copay"):
+        del old[name]
+    back = hist.loads(hist.dumps([old]))[0]
+    assert (back["kind"], back["diagnosis"], back["outcome"], back["copay"]) == ("", "", 0, 0.0)
 
 
 def test_loads_of_nothing_is_empty() -> None:
