@@ -5,7 +5,8 @@ A case file holds ``rule: CODE`` and ``cases:``, each case with ``name``, ``expe
 ``_base_case.yml``), and optional ``catalog`` / ``cards`` rows (added to the base ones; a row with
 the same key replaces the base row), ``history`` visits (replace the base history), ``note`` and
 ``other_hits`` (codes of other rules the case is known to trigger; by default a case triggers no
-other rule). A top-level ``fixtures`` mapping may hold YAML anchors shared by several cases.
+other rule), and ``schedule`` (a practitioner's shifts at other facilities, for XC03). A top-level
+``fixtures`` mapping may hold YAML anchors shared by several cases.
 
 Patch semantics: mappings merge key by key; a list is replaced, except when the patch is a
 mapping of positions, e.g. ``drugs: {0: {don_gia: 1600}}`` patches the first drug line.
@@ -61,6 +62,7 @@ class Case:
     other_hits: frozenset[str] = frozenset()  # codes the case also triggers (default: none)
     note: str = ""
     given: Record | None = None  # the case's own claim/catalog/cards/history, for documentation
+    schedule: tuple[Record, ...] = ()  # practitioners' shifts at other facilities (XC03)
 
     @property
     def id(self) -> str:
@@ -75,7 +77,8 @@ class Case:
             catalog.put(entry)
         for card in self.cards:
             cards.put(card)
-        return Context(claim=self.claim, catalog=catalog, cards=cards, history=self.history)
+        return Context(claim=self.claim, catalog=catalog, cards=cards, history=self.history,
+                       schedule=self.schedule)
 
 
 def convert(value: Any) -> Any:
@@ -166,7 +169,7 @@ def _case(path: Path, code: str, i: int, entry: Any, fixture: Record) -> Case:
     if not isinstance(entry, dict):
         raise CaseError(f"{where}: expected a mapping")
     unknown = set(entry) - {"name", "expect", "expect_amount", "claim", "catalog", "cards",
-                            "history", "note", "other_hits"}
+                            "history", "schedule", "note", "other_hits"}
     if unknown:
         raise CaseError(f"{where}: unknown keys {sorted(unknown)}")
     name, expect = entry.get("name"), entry.get("expect")
@@ -189,7 +192,16 @@ def _case(path: Path, code: str, i: int, entry: Any, fixture: Record) -> Case:
     visits = fixture["history"] if history is None else [{**_VISIT_DEFAULTS, **v} for v in history]
     return Case(code, name, expect, None if amount is None else float(amount), claim, catalog,
                 cards, visits, path, frozenset(others), str(entry.get("note") or ""),
-                {k: entry[k] for k in ("claim", "catalog", "cards", "history") if entry.get(k)})
+                {k: entry[k] for k in ("claim", "catalog", "cards", "history", "schedule")
+                 if entry.get(k)},
+                tuple(_shift(s) for s in entry.get("schedule") or ()))
+
+
+def _shift(raw: Record) -> Record:
+    """A schedule row of a case: intervals as ``[start, end]`` pairs of local times."""
+    intervals = [(s, e) for s, e in raw["intervals"]]
+    return {"version": 1, "person_key": "0000000000", "amount": 0.0, "lines": [1],
+            **raw, "intervals": intervals}
 
 
 def _overlay(

@@ -24,12 +24,19 @@ _LineKey = tuple[str, int]
 
 
 def decide(
-    claim: Record, hits: Sequence[Hit], rules_version: str, decided_at: datetime, revision: int = 1
+    claim: Record,
+    hits: Sequence[Hit],
+    rules_version: str,
+    decided_at: datetime,
+    revision: int = 1,
+    carried: Sequence[Record] = (),
 ) -> Record:
-    """The decision on ``claim`` given the engine's ``hits``."""
+    """The decision on ``claim`` given the engine's ``hits`` (plus ``carried`` hit records
+    that other claims added by amendment, kept when the claim is re-appraised)."""
     header = claim["header"]
-    records = [h.to_record() for h in hits]
-    caps = _line_caps(claim) if any(h.severity is Severity.PARTIAL for h in hits) else {}
+    records = [*(h.to_record() for h in hits), *carried]
+    partial = Severity.PARTIAL.value
+    caps = _line_caps(claim) if any(r["severity"] == partial for r in records) else {}
     decision: Record = {
         "facility": claim["facility"],
         "claim_id": claim["claim_id"],

@@ -51,6 +51,7 @@ class Context:
     catalog: Catalog
     cards: Cards
     history: Sequence[Record] = ()
+    schedule: Sequence[Record] = ()  # practitioners' shifts elsewhere (XC03; practitioner agent)
 
     @property
     def received_at(self) -> datetime:
@@ -73,6 +74,7 @@ class Engine:
         self.params: Mapping[str, tuple[Params, ...]] = params
         self.version = version
         self._plans: dict[date, _Plan] = {}
+        self._by_code = {r.meta.code: r for r in self.rules}
 
     @classmethod
     def load(
@@ -196,10 +198,16 @@ class Engine:
             for visit in xc02.overlap_partners(claim, history, p.values)
         ]
 
+    def params_for(self, code: str, on: date) -> Params | None:
+        """The parameter version of rule ``code`` in force on ``on`` (None when not in force)."""
+        if not self.rule(code).meta.in_force(on):
+            return None
+        return in_force(self.params[code], on)
+
     def rule(self, code: str) -> Rule:
-        for rule in self.rules:
-            if rule.meta.code == code:
-                return rule
+        rule = self._by_code.get(code)
+        if rule is not None:
+            return rule
         known = ", ".join(r.meta.code for r in self.rules)
         raise LookupError(f"unknown rule code {code!r}; known codes: {known}")
 

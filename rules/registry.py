@@ -15,6 +15,7 @@ from rules.catalogue.sb01_late_submission import LateSubmission
 from rules.catalogue.tm01_discharge_before_admission import DischargeBeforeAdmission
 from rules.catalogue.xc01_resubmitted_under_appraisal import ResubmittedUnderAppraisal
 from rules.catalogue.xc02_overlapping_stays import OverlappingStays
+from rules.catalogue.xc03_practitioner_overlap import PractitionerOverlap
 
 # --- clinical/staff rules (set B)
 # isort: split
@@ -67,6 +68,7 @@ def all_rules() -> list[Rule]:
         DischargeBeforeAdmission(),
         ResubmittedUnderAppraisal(),
         OverlappingStays(),
+        PractitionerOverlap(),
         LateSubmission(),
         # --- clinical/staff rules (set B)
         BedDaysExceedStay(),

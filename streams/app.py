@@ -2,6 +2,9 @@
 
     hi.claims (key: person) ──▶ appraise agent: decode → enrich (catalogs, history table)
                                  → rules → decision ──▶ hi.decisions, hi.warnings, hi.claims.dlq
+                                 └─ shifts (key: practitioner) ──▶ hi.practice
+    hi.practice ──▶ practitioner agent (schedule table): XC03 overlaps ──▶ hi.amendments
+    hi.amendments (key: person) ──▶ amendment agent (history table) ──▶ hi.decisions, hi.warnings
 
 The agent is thin: ``streams.processor`` holds every decision. At-least-once: Faust flushes the
 producer before it commits the consumed offsets, and a replayed claim re-emits its stored decision.
@@ -12,16 +15,27 @@ from __future__ import annotations
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 import faust
 from mode import CrashingSupervisor
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
+from rules.decision import needs_review
 from streams import history as hist
 from streams.codec import Codec
 from streams.metrics import Metrics
-from streams.processor import DeadLetter, Enrichment, process
+from streams.practice import (
+    Amendment,
+    dump_schedule,
+    dump_shift,
+    load_schedule,
+    load_shift,
+    on_shift,
+)
+from streams.practice import shifts_of as practice_shifts
+from streams.processor import DeadLetter, Enrichment, amend_visit, process
 from streams.settings import Settings
 
 
@@ -35,6 +49,15 @@ def claim_header(decision: dict[str, Any]) -> bytes:
     """``facility|claim_id|version|revision``: lets consumers route without decoding."""
     d = decision
     return f"{d['facility']}|{d['claim_id']}|{d['version']}|{d['revision']}".encode()
+
+
+def _header(headers: Any, name: str) -> bytes | None:
+    """A Kafka header's value (faust gives a list of pairs or a mapping)."""
+    pairs = headers.items() if isinstance(headers, dict) else headers or ()
+    for key, value in pairs:
+        if key == name:
+            return bytes(value) if value is not None else b""
+    return None
 
 
 def create_app(settings: Settings, codec: Codec, ref: Enrichment, metrics: Metrics) -> Worker:
@@ -74,6 +97,8 @@ def create_app(settings: Settings, codec: Codec, ref: Enrichment, metrics: Metri
     decisions = raw_topic("hi.decisions", settings.partitions)
     warnings = raw_topic("hi.warnings", settings.partitions)
     dlq = raw_topic("hi.claims.dlq", 1)
+    practice = raw_topic("hi.practice", settings.partitions)
+    amendments = raw_topic("hi.amendments", settings.partitions)
     visits = app.Table(
         "history",
         key_type=bytes,  # bytes types make faust store raw: history.dumps/loads own the format
@@ -85,7 +110,18 @@ def create_app(settings: Settings, codec: Codec, ref: Enrichment, metrics: Metri
             "max_write_buffer_number": 2,
         },
     )
+    schedules = app.Table("schedule", key_type=bytes, value_type=bytes,
+                          partitions=settings.partitions)
     encode_decision = codec.encoder("decision")
+    engine = ref.engine
+
+    async def emit(key: bytes, decision: dict[str, Any]) -> None:
+        await decisions.send(key=key, value=encode_decision(decision),
+                             headers=[("claim", claim_header(decision))])
+        metrics.decisions_total.labels(decision["outcome"]).inc()
+        if needs_review(decision):
+            await warnings.send(key=decision["facility"].encode(),
+                                value=encode_decision(decision))
 
     # concurrency=1: faust #606 can commit past an unfinished event with more. CrashingSupervisor:
     # an unexpected error stops the worker (to be restarted, replaying from the last commit)
@@ -96,8 +132,9 @@ def create_app(settings: Settings, codec: Codec, ref: Enrichment, metrics: Metri
             msg = event.message
             metrics.claims_total.inc()
             started = time.perf_counter()
+            reappraise = _header(msg.headers, "reappraise") is not None
             result = process(codec.decode, msg.key, msg.value,
-                             lambda k: hist.loads(visits.get(k)), ref)
+                             lambda k: hist.loads(visits.get(k)), ref, reappraise)
             if isinstance(result, DeadLetter):
                 metrics.dead_letters_total.labels(result.reason).inc()
                 await dlq.send(key=msg.key, value=msg.value, headers=[
@@ -108,20 +145,47 @@ def create_app(settings: Settings, codec: Codec, ref: Enrichment, metrics: Metri
                 yield None
                 continue
             key = msg.key
-            if not result.replayed:
+            if reappraise:
+                metrics.reappraisals_total.labels(str(not result.replayed).lower()).inc()
+            if not result.replayed or reappraise:
                 visits[key] = hist.dumps(result.visits)
             metrics.appraise_seconds.observe(time.perf_counter() - started)
             for decision in (result.decision, *result.amendments):
-                await decisions.send(key=key, value=encode_decision(decision),
-                                     headers=[("claim", claim_header(decision))])
-                metrics.decisions_total.labels(decision["outcome"]).inc()
-            for decision in result.review:
-                await warnings.send(key=decision["facility"].encode(),
-                                    value=encode_decision(decision))
+                await emit(key, decision)
+            # Also on a replay: the crash may have come before the shifts were sent, and the
+            # schedule ignores a shift it already holds.
+            for shift in practice_shifts(result.claim, engine):
+                await practice.send(key=shift["practitioner"].encode(), value=dump_shift(shift))
             for h in result.decision["hits"]:
                 metrics.rule_hits_total.labels(h["code"]).inc()
             if msg.timestamp:
                 metrics.submit_to_decision_seconds.observe(max(0.0, time.time() - msg.timestamp))
+            yield None
+
+    @app.agent(practice, concurrency=1, supervisor_strategy=CrashingSupervisor)
+    async def practitioner_schedules(stream: faust.StreamT[bytes]) -> AsyncIterator[None]:
+        async for event in stream.events():
+            msg = event.message
+            shift = load_shift(msg.value)
+            kept, found = on_shift(load_schedule(schedules.get(msg.key)), shift, engine)
+            schedules[msg.key] = dump_schedule(kept)
+            for amendment in found:
+                await amendments.send(key=amendment.person_key.encode(), value=amendment.dumps())
+            yield None
+
+    @app.agent(amendments, concurrency=1, supervisor_strategy=CrashingSupervisor)
+    async def amend_decisions(stream: faust.StreamT[bytes]) -> AsyncIterator[None]:
+        async for event in stream.events():
+            msg = event.message
+            a = Amendment.loads(msg.value)
+            before = hist.loads(visits.get(msg.key))
+            after, amended = amend_visit(before, (a.facility, a.claim_id, a.version), a.hit,
+                                         datetime.now(UTC))
+            metrics.amendments_total.labels(a.hit.code, str(amended is not None).lower()).inc()
+            if amended is not None:
+                visits[msg.key] = hist.dumps(after)
+                await emit(msg.key, amended)
+                metrics.rule_hits_total.labels(a.hit.code).inc()
             yield None
 
     @app.page("/metrics")

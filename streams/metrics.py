@@ -20,6 +20,8 @@ class Metrics:
     decisions_total: Counter
     rule_hits_total: Counter
     dead_letters_total: Counter
+    reappraisals_total: Counter
+    amendments_total: Counter
     appraise_seconds: Histogram
     submit_to_decision_seconds: Histogram
     catalog_entries: Gauge
@@ -47,6 +49,16 @@ class Metrics:
             dead_letters_total=Counter(
                 "hireview_dead_letters_total", "Events sent to a dead-letter topic, by reason",
                 ["reason"], registry=r,
+            ),
+            reappraisals_total=Counter(
+                "hireview_reappraisals_total",
+                "Claims judged again after a retroactive rule change, by whether it changed",
+                ["changed"], registry=r,
+            ),
+            amendments_total=Counter(
+                "hireview_amendments_total",
+                "Partner hits routed to a claim's owner, by code and whether they amended it",
+                ["code", "applied"], registry=r,
             ),
             appraise_seconds=Histogram(
                 "hireview_appraise_seconds", "Decode+enrich+rules time per claim",

@@ -23,6 +23,7 @@ EXAMPLES = sorted(AVRO.glob("examples/*/*.json"))
 V0_DIR = AVRO / "examples" / "claim" / "_v0"
 TOPICS: list[dict[str, Any]] = yaml.safe_load((AVRO / "topics.yaml").read_text())["topics"]
 CLAIMS_FAMILY = {"hi.claims", "hi.decisions", "hi.warnings"}
+INTERNAL = {"hi.claims.dlq", "hi.sink.dlq", "hi.receipts", "hi.practice", "hi.amendments"}
 REFERENCE = {"hi.catalog.drugs", "hi.catalog.services", "hi.catalog.supplies",
              "hi.catalog.staff", "hi.catalog.equipment", "hi.cards"}
 
@@ -110,7 +111,7 @@ def test_every_field_has_a_doc(path: Path) -> None:
 def test_topics_are_the_catalogue_of_contracts() -> None:
     names = [t["name"] for t in TOPICS]
     assert len(names) == len(set(names)), "duplicate topic"
-    assert set(names) == CLAIMS_FAMILY | REFERENCE | {"hi.claims.dlq", "hi.sink.dlq", "hi.receipts"}
+    assert set(names) == CLAIMS_FAMILY | REFERENCE | INTERNAL
     for topic in TOPICS:
         for key in ("description", "key", "value", "schema", "partitions", "cleanup_policy",
                     "retention_ms", "producers", "consumers", "compatibility"):
@@ -123,8 +124,8 @@ def test_topic_schemas_exist_and_every_schema_is_used() -> None:
     for topic in TOPICS:
         schema = topic["schema"]
         if schema is None:
-            # raw bytes of a bad event, or the portal's JSON receipts
-            assert topic["name"].endswith(".dlq") or topic["name"] == "hi.receipts"
+            # raw bytes of a bad event, the portal's receipts, the worker's internal re-keying
+            assert topic["name"] in INTERNAL
             continue
         assert schema["subject"] == f"{topic['name']}-value"  # TopicNameStrategy
         assert (AVRO / schema["file"]).is_file(), f"{topic['name']}: {schema['file']} missing"

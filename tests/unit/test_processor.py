@@ -108,3 +108,23 @@ def test_decisions_encode_with_the_decision_schema(ref: Enrichment, tmp_path: An
     for d in (out.decision, *out.amendments):
         back = codec.decode(codec.encode("decision", d), "decision")
         assert back["hits"][0]["code"] == "XC02" and back["revision"] == d["revision"]
+
+
+def test_reappraisal_with_unchanged_rules_keeps_the_decision(ref: Enrichment) -> None:
+    first = appraise(claim(), [], ref, now=lambda: NOW)
+    again = appraise(claim(), first.visits, ref, now=lambda: NOW, reappraise=True)
+    assert again.replayed and again.decision == first.decision
+
+
+def test_reappraisal_under_changed_rules_is_a_new_revision(ref: Enrichment) -> None:
+    first = appraise(claim(), [], ref, now=lambda: NOW)
+    # A retroactive change no claim can meet: every header total is "off".
+    stricter = Engine.load(overrides={"MN01": {"tolerance_vnd": -1.0}})
+    changed = Enrichment(stricter, ref.catalog, ref.cards)
+    later = NOW + timedelta(days=30)
+    out = appraise(claim(), first.visits, changed, now=lambda: later, reappraise=True)
+    assert not out.replayed
+    assert out.decision["revision"] == 2 and out.decision["decided_at"] == later
+    assert out.decision["rules_version"] == stricter.version != ref.engine.version
+    assert out.decision["outcome"] != first.decision["outcome"]
+    assert out.visits[-1]["decision"] == out.decision
