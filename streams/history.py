@@ -12,14 +12,18 @@ from typing import Any
 import orjson
 
 Visit = dict[str, Any]
-INPATIENT_TYPES = frozenset({"03", "04", "09"})
+INPATIENT_TYPES = frozenset({"03", "04", "09"})  # used when no rule parameters say otherwise
 
 
 def identity(record: dict[str, Any]) -> tuple[str, str, int]:
     return (record["facility"], record["claim_id"], record["version"])
 
 
-def visit_of(claim: dict[str, Any], decision: dict[str, Any]) -> Visit:
+def visit_of(
+    claim: dict[str, Any], decision: dict[str, Any], inpatient_types: Any = INPATIENT_TYPES
+) -> Visit:
+    """The visit kept for ``claim``; ``inpatient_types`` (MA_LOAI_KCB codes) should come from
+    the XC02 parameters in force, so the stored flag and the rule judging it never drift."""
     header = claim["header"]
     return {
         "facility": claim["facility"],
@@ -28,7 +32,7 @@ def visit_of(claim: dict[str, Any], decision: dict[str, Any]) -> Visit:
         "content_hash": claim["content_hash"],
         "admitted": header["ngay_vao"],
         "discharged": header["ngay_ra"],
-        "inpatient": header["ma_loai_kcb"] in INPATIENT_TYPES,
+        "inpatient": header["ma_loai_kcb"] in inpatient_types,
         "kind": header["ma_loai_kcb"],
         "diagnosis": header["ma_benh_chinh"],
         "outcome": header["ket_qua_dtri"],

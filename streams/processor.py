@@ -91,9 +91,15 @@ def appraise(
         amendments.append(amended)
 
     new_visits = hist.record(
-        before, hist.visit_of(claim, decision), ref.keep_days, ref.min_visits
+        before, hist.visit_of(claim, decision, _inpatient_types(ref, claim)), ref.keep_days,
+        ref.min_visits
     )
     return Appraisal(claim, decision, amendments, new_visits)
+
+
+def _inpatient_types(ref: Enrichment, claim: Record) -> Any:
+    p = ref.engine.params_for("XC02", claim["header"]["ngay_vao"].date())
+    return p.values["inpatient_types"] if p is not None else hist.INPATIENT_TYPES
 
 
 # Hits another claim added to this one's decision (amendments): a re-appraisal keeps them.

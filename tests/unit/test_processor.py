@@ -128,3 +128,11 @@ def test_reappraisal_under_changed_rules_is_a_new_revision(ref: Enrichment) -> N
     assert out.decision["rules_version"] == stricter.version != ref.engine.version
     assert out.decision["outcome"] != first.decision["outcome"]
     assert out.visits[-1]["decision"] == out.decision
+
+
+def test_stored_inpatient_flag_follows_the_xc02_parameters(ref: Enrichment) -> None:
+    day_care = claim(ma_loai_kcb="04")
+    assert appraise(day_care, [], ref, now=lambda: NOW).visits[-1]["inpatient"] is True
+    narrower = Enrichment(Engine.load(overrides={"XC02": {"inpatient_types": ["03"]}}),
+                          ref.catalog, ref.cards)
+    assert appraise(day_care, [], narrower, now=lambda: NOW).visits[-1]["inpatient"] is False
