@@ -1,6 +1,8 @@
 """The rule reference, rendered from the rules themselves (metadata, docstrings, params, cases).
 
-Presentation lives here, not in the rules: a rule only carries its metadata and docstring.
+Presentation lives here, not in the rules: a rule only carries its metadata and docstring. The
+example messages are not written here either: the rule's fail cases are run through the engine
+and the hits they produce are shown (English and Vietnamese message, threshold).
 """
 
 from __future__ import annotations
@@ -9,7 +11,7 @@ import json
 import sys
 from typing import Any
 
-from rules.base import LineRule, Params, Rule
+from rules.base import Hit, LineRule, Params, Rule
 from rules.cases import Case, all_cases, cases_for
 from rules.engine import Engine
 
@@ -41,15 +43,26 @@ def render_markdown(engine: Engine) -> str:
     for rule in engine.rules:
         code = rule.meta.code
         mine = [c for c in cases if c.code == code]
-        out += ["", _section(rule, engine.params.get(code, ()), mine)]
+        fails = [c for c in mine if c.expect == "fail"][:1]  # the first fail case is the example
+        out += ["", _section(rule, engine.params.get(code, ()), mine),
+                "", _examples(engine, fails)]
     return "\n".join(out) + "\n"
 
 
 def describe(code: str, engine: Engine | None = None) -> str:
-    """One rule's reference section (``hireview rules show CODE``); LookupError if unknown."""
+    """One rule's reference section (``hireview rules show CODE``), with the messages of every
+    fail case; LookupError if the code is unknown."""
     engine = engine or Engine.load()
     rule = engine.rule(code.upper())
-    return _section(rule, engine.params.get(rule.meta.code, ()), cases_for(rule.meta.code))
+    cases = cases_for(rule.meta.code)
+    fails = [c for c in cases if c.expect == "fail"]
+    return "\n\n".join((_section(rule, engine.params.get(rule.meta.code, ()), cases),
+                        _examples(engine, fails)))
+
+
+def example_hits(engine: Engine, case: Case) -> list[Hit]:
+    """The hits of the case's own rule when ``case`` is run through ``engine``."""
+    return [hit for hit in engine.evaluate(case.context()) if hit.code == case.code]
 
 
 def _scope(rule: Rule) -> str:
@@ -89,6 +102,20 @@ def _section(rule: Rule, versions: tuple[Params, ...], cases: list[Case]) -> str
         amount = "" if case.expect_amount is None else f"{case.expect_amount:,.2f}"
         change = _compact(case)
         lines.append(f"| {case.name} | {case.expect} | {amount} | {change} |")
+    return "\n".join(lines)
+
+
+def _examples(engine: Engine, cases: list[Case]) -> str:
+    """The messages (English beside Vietnamese) and threshold of each hit of ``cases``."""
+    lines = ["### Example messages" if len(cases) > 1 else "### Example message"]
+    for case in cases:
+        hits = example_hits(engine, case)
+        lines += ["", f"Case `{case.name}`:" if hits else f"Case `{case.name}`: no hit."]
+        for hit in hits:
+            where = hit.table if hit.line is None else f"{hit.table} line {hit.line}"
+            lines += ["", f"- {where}, amount {hit.amount:,.2f} VND, threshold: "
+                          f"{hit.threshold or '—'}",
+                      f"- EN: {hit.message}", f"- VI: {hit.message_vi}"]
     return "\n".join(lines)
 
 

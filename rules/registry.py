@@ -55,6 +55,12 @@ from rules.catalogue.mn04_line_split import LineSplit
 from rules.catalogue.mn05_header_split import HeaderSplit
 from rules.catalogue.mn06_fee_for_service_total import FeeForServiceTotal
 
+# --- cross-claim counts and the yearly co-payment ceiling
+# isort: split
+from rules.catalogue.cb09_yearly_copayment_ceiling import CopaymentAfterCeiling
+from rules.catalogue.xc04_same_day_facilities import SameDayFacilities
+from rules.catalogue.xc05_visit_frequency import VisitFrequency
+
 # Retired codes: none yet.
 
 
@@ -104,6 +110,10 @@ def all_rules() -> list[Rule]:
         LineSplit(),
         HeaderSplit(),
         FeeForServiceTotal(),
+        # --- cross-claim counts and the yearly co-payment ceiling
+        SameDayFacilities(),
+        VisitFrequency(),
+        CopaymentAfterCeiling(),
     ]
     check_unique(rules)
     return rules

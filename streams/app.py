@@ -25,6 +25,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from rules.decision import needs_review
 from streams import history as hist
 from streams.codec import Codec
+from streams.history_web import add_history_page
 from streams.metrics import Metrics
 from streams.practice import (
     Amendment,
@@ -110,6 +111,7 @@ def create_app(settings: Settings, codec: Codec, ref: Enrichment, metrics: Metri
             "max_write_buffer_number": 2,
         },
     )
+    add_history_page(app, visits)  # the portal's card lookup shows the last visits
     schedules = app.Table("schedule", key_type=bytes, value_type=bytes,
                           partitions=settings.partitions)
     encode_decision = codec.encoder("decision")

@@ -86,6 +86,15 @@ def _demo(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def _bench(settings: Settings, args: argparse.Namespace) -> int:
+    if args.target == "portal":
+        from streams.portal.bench import run_portal_bench
+
+        return run_portal_bench(settings, envelopes=args.envelopes, heavy=args.heavy,
+                                clients=args.clients, http=not args.parse_only,
+                                as_json=args.json)
+    if args.target == "rules":
+        print("hireview bench rules: not implemented yet", file=sys.stderr)
+        return 2
     from streams.bench import run_bench
 
     return run_bench(settings, claims=args.claims, as_json=args.json)
@@ -111,6 +120,27 @@ def _rules(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def _replay(settings: Settings, args: argparse.Namespace) -> int:
+    from streams.replay import command
+
+    return command(settings, args)
+
+
+def _catalogs(settings: Settings, args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from streams.catalog_load import run_load
+
+    return run_load(settings, args.kind, Path(args.file), facility=args.facility or "",
+                    partial=args.partial)
+
+
+def _day(text: str) -> object:
+    from streams.replay import parse_day
+
+    return parse_day(text)
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="hireview", description="Real-time HI claim appraisal")
     sub = p.add_subparsers(dest="command", required=True)
@@ -133,8 +163,9 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("portal", help="the reception portal (HTTP) and its API keys")
     s.add_argument("action", nargs="?", default="serve", choices=["serve", "add-key"])
     s.add_argument("--name", help="add-key: who the key is for")
-    s.add_argument("--role", help="add-key: facility, province or central")
-    s.add_argument("--scope", help="add-key: facility code, 2-digit province code, or *")
+    s.add_argument("--role", help="add-key: facility, district, province or central")
+    s.add_argument("--scope", help="add-key: facility code, district PP-DDD (its facilities "
+                   "come from the facility register), 2-digit province code, or *")
     s.set_defaults(run=_portal)
 
     s = sub.add_parser("simulate", help="publish synthetic catalogs, cards and claims")
@@ -151,10 +182,38 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--exit", action="store_true", help="stop everything when the claims are in")
     s.set_defaults(run=_demo)
 
-    s = sub.add_parser("bench", help="drive simulated claims through the real pipeline")
+    s = sub.add_parser("bench", help="benchmarks: the pipeline (default) or the portal")
+    s.add_argument("target", nargs="?", default="pipeline",
+                   choices=["pipeline", "portal", "rules"])
+    s.add_argument("--envelopes", type=int, default=3000, help="portal: outpatient envelopes")
+    s.add_argument("--heavy", type=int, default=60, help="portal: 800-line inpatient envelopes")
+    s.add_argument("--clients", type=int, default=8, help="portal: concurrent HTTP clients")
+    s.add_argument("--parse-only", action="store_true", help="portal: no HTTP service phase")
     s.add_argument("--claims", type=int, default=20000)
     s.add_argument("--json", action="store_true", help="print figures as JSON")
     s.set_defaults(run=_bench)
+
+    s = sub.add_parser("catalogs", help="load catalog lists (national or a facility's)")
+    s.add_argument("action", choices=["load"])
+    s.add_argument("file", help="a .csv (header row) or .json (list of rows) file")
+    s.add_argument("--kind", required=True,
+                   choices=["drugs", "services", "supplies", "staff", "equipment"])
+    s.add_argument("--facility", help="MA_CSKCB whose list it is (default: the national list)")
+    s.add_argument("--partial", action="store_true",
+                   help="publish the valid rows even when some rows are rejected")
+    s.set_defaults(run=_catalogs)
+
+    s = sub.add_parser("replay", help="what-if re-appraisal of stored claims with other rules")
+    s.add_argument("--rules", help="params file path, 'current', or the current rules version")
+    s.add_argument("--from", dest="date_from", type=_day, help="first service date YYYY-MM-DD")
+    s.add_argument("--to", dest="date_to", type=_day, help="last service date YYYY-MM-DD")
+    s.add_argument("--facility", help="only this facility's claims (history: all facilities)")
+    s.add_argument("--workers", type=int, default=0, help="processes (default: replay_workers)")
+    s.add_argument("--retroactive", action="store_true",
+                   help="replay the dates whose decisions predate a parameter version in force")
+    s.add_argument("--apply", action="store_true",
+                   help="with --retroactive: re-send changed claims to hi.claims")
+    s.set_defaults(run=_replay)
 
     s = sub.add_parser("rules", help="the rule catalogue")
     s.add_argument("action", choices=["list", "show", "doc"])

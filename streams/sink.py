@@ -30,7 +30,7 @@ from streams.db import client as clickhouse_client
 from streams.db import insert_rows, insert_settings
 from streams.metrics import Metrics
 from streams.settings import Settings
-from streams.sink_rows import TABLE_COLUMNS, Row, claim_tables, decision_tables
+from streams.sink_rows import TABLE_COLUMNS, Row, claim_tables, decision_tables, payload_row
 
 log = logging.getLogger(__name__)
 
@@ -205,6 +205,7 @@ class Sink:
                  stop: threading.Event, client: Client | None = None) -> None:
         self._decode, self._metrics, self._stop = decode, metrics, stop
         self._client = client or clickhouse_client(settings)
+        self._claims_topic = settings.topic("hi.claims")
         self._builders = {settings.topic("hi.claims"): claim_tables,
                           settings.topic("hi.decisions"): decision_tables}
         self._consumer = Consumer({
@@ -263,7 +264,10 @@ class Sink:
                            f"{type(exc).__name__}: {exc}")
         else:
             try:
-                rows = self._builders[topic](record, datetime.now(UTC))
+                now = datetime.now(UTC)
+                rows = self._builders[topic](record, now)
+                if topic == self._claims_topic:  # the bytes as received: what replay decodes
+                    rows["claim_payloads"] = [payload_row(record, value, now)]
             except Exception as exc:
                 self._dlq.send(msg, "invalid_record", f"{type(exc).__name__}: {exc}")
         self.writer.submit(topic, int(msg.partition() or 0), int(msg.offset() or 0), rows)

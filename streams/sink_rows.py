@@ -39,10 +39,16 @@ HIT_COLUMNS = (
     "facility", "claim_id", "version", "revision", "code", "rule_version", "severity", "title",
     "table", "line", "occurrence", "amount", "message", "legal_basis", "input_keys",
     "input_values", "service_date", "decided_at", "ingested_at",
+    "message_vi", "threshold",  # added by 0006_hit_messages (ALTER appends them last)
+)
+PAYLOAD_COLUMNS = (
+    "facility", "claim_id", "version", "person_key", "service_date", "ngay_vao", "submitted_at",
+    "content_hash", "payload", "ingested_at",
 )
 TABLE_COLUMNS: dict[str, tuple[str, ...]] = {
     "claims": CLAIM_COLUMNS, "claim_lines": LINE_COLUMNS,
     "decisions": DECISION_COLUMNS, "rule_hits": HIT_COLUMNS,
+    "claim_payloads": PAYLOAD_COLUMNS,
 }
 
 INPATIENT_VISIT_TYPES = frozenset({"03", "04", "09"})
@@ -228,6 +234,8 @@ def decision_rows(decision: Mapping[str, Any], now: datetime) -> tuple[Row, list
             "occurrence": seen[key],
             "amount": _money(hit["amount"], f"decision.hits[{i}].amount"),
             "message": hit["message"],
+            "message_vi": hit["message_vi"],
+            "threshold": hit["threshold"],
             "legal_basis": hit["legal_basis"],
             "input_keys": [k for k, _ in inputs],
             "input_values": [v for _, v in inputs],
@@ -268,6 +276,26 @@ def claim_tables(claim: Mapping[str, Any], now: datetime) -> dict[str, list[Row]
     except KeyError as exc:  # a record that did not come from the Avro schema
         raise RowError(f"claim: missing field {exc}") from exc
     return {"claims": [row], "claim_lines": lines}
+
+
+def payload_row(claim: Mapping[str, Any], payload: bytes, now: datetime) -> Row:
+    """The ``claim_payloads`` row: the event bytes as received, for ``hireview replay``."""
+    try:
+        ngay_vao = _local(claim["header"]["ngay_vao"], "claim.header.ngay_vao")
+        return {
+            "facility": claim["facility"],
+            "claim_id": claim["claim_id"],
+            "version": _positive(claim["version"], "claim.version"),
+            "person_key": claim["person_key"],
+            "service_date": ngay_vao.date(),
+            "ngay_vao": ngay_vao,
+            "submitted_at": _instant(claim["submitted_at"], "claim.submitted_at"),
+            "content_hash": claim["content_hash"],
+            "payload": payload,  # bytes into a String column: stored as is
+            "ingested_at": now,
+        }
+    except KeyError as exc:
+        raise RowError(f"claim: missing field {exc}") from exc
 
 
 def decision_tables(decision: Mapping[str, Any], now: datetime) -> dict[str, list[Row]]:

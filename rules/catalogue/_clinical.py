@@ -1,4 +1,5 @@
-"""Small helpers shared by the clinical, billing, staff and equipment rules (CL.., ST..).
+"""Small helpers shared by the rules: clinical, billing, staff and equipment (CL.., ST..), and
+the Vietnamese names of line kinds used in the messages of every family.
 
 Not a rule: the leading underscore keeps it out of the case files and the registry.
 """
@@ -10,12 +11,15 @@ from datetime import date, datetime
 from operator import itemgetter
 from typing import Any, TypeVar
 
-from rules.base import Params, Record
+from rules.base import DRUG, SERVICE, SUPPLY, Params, Record
 
 EPS = 1e-9  # quantities are decimals with 3 places; compare with a little slack
 GROUP = itemgetter("ma_nhom")  # C-level field access for the scans of every claim
 QUANTITY = itemgetter("so_luong")
 SERVICE_CODE = itemgetter("ma_dich_vu")
+
+# A line kind in Vietnamese, as the first words of a message ("Thuốc 40.17 ...").
+KIND_VI = {DRUG: "Thuốc", SERVICE: "Dịch vụ kỹ thuật", SUPPLY: "Vật tư y tế"}
 
 T = TypeVar("T")
 _DERIVED: dict[str, tuple[Params, Any]] = {}

@@ -43,6 +43,9 @@ META = RuleMeta(
 )
 
 
+_SOURCE_VI = {"claim": "dữ liệu hồ sơ", "registry": "danh sách thẻ"}
+
+
 def _outside(day: date, start: date | None, end: date | None) -> bool:
     return (start is not None and day < start) or (end is not None and day > end)
 
@@ -78,8 +81,14 @@ class CardValidity(ClaimRule):
         }
         if in_registry and registered is not None:
             start, end = registered["valid_from"], registered["valid_to"]
+        state = "hết hạn" if end is not None and admitted > end else "chưa có giá trị sử dụng"
         message = (
             f"Card {card_no} is valid {start} to {end} ({' and '.join(sources)}), "
             f"but the visit began on {admitted}."
         )
-        return (META.hit(p, message, amount=header["t_bhtt"], inputs=inputs),)
+        message_vi = (
+            f"Thẻ BHYT {card_no} {state} vào ngày khám {admitted}: thẻ có giá trị từ {start} "
+            f"đến {end} (theo {' và '.join(_SOURCE_VI[s] for s in sources)})."
+        )
+        return (META.hit(p, message, amount=header["t_bhtt"], inputs=inputs,
+                         message_vi=message_vi, threshold=f"{start} to {end}"),)

@@ -108,8 +108,15 @@ class BenefitLevel(ClaimRule):
             "allowed_share": f"{allowed:g}",
             "thanh_tien_bh": money(bh),
         }
+        over = money(excess)
         message = (
             f"Line claimed at {muc:g} % but card {card} (level {level}) gives {share:g} % "
-            f"(or 100 % under an exception); the fund is asked {money(excess)} VND too much."
+            f"(or 100 % under an exception); the fund is asked {over} VND too much."
         )
-        return META.hit(p, message, amount=excess, inputs=inputs, table=table, line=line["stt"])
+        message_vi = (
+            f"Dòng đề nghị mức hưởng {muc:g} % nhưng thẻ BHYT {card} (mức {level}) chỉ được "
+            f"hưởng {share:g} % (hoặc 100 % nếu thuộc trường hợp ngoại lệ); đề nghị quỹ BHYT "
+            f"thanh toán vượt {over} VND."
+        )
+        return META.hit(p, message, amount=excess, inputs=inputs, table=table, line=line["stt"],
+                        message_vi=message_vi, threshold=f"{allowed:g} %")

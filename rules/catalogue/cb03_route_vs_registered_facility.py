@@ -75,10 +75,14 @@ class RouteVsRegisteredFacility(ClaimRule):
                 return NO_HITS
             problem = (f"route {route} means care at the registered facility, but the card is "
                        f"registered at {registered or '(none)'} and no referral is given")
+            problem_vi = (f"mã đối tượng {route} là khám chữa bệnh tại nơi đăng ký KCB ban đầu, "
+                          f"nhưng thẻ đăng ký KCB ban đầu tại {registered or '(không có)'} và "
+                          f"không có giấy chuyển tuyến")
         elif registered != facility:
             return NO_HITS
         else:
             problem = f"off-route code {route} at the card's own registered facility"
+            problem_vi = f"mã trái tuyến {route} tại chính nơi đăng ký KCB ban đầu của thẻ"
         inputs = {
             "ma_doituong_kcb": route,
             "facility": facility,
@@ -91,4 +95,6 @@ class RouteVsRegisteredFacility(ClaimRule):
             "t_bhtt": money(header["t_bhtt"]),
         }
         message = f"Visit at {facility}: {problem}."
-        return (META.hit(p, message, amount=header["t_bhtt"], inputs=inputs),)
+        message_vi = f"Lượt khám tại cơ sở {facility}: {problem_vi}."
+        return (META.hit(p, message, amount=header["t_bhtt"], inputs=inputs,
+                         message_vi=message_vi),)

@@ -64,4 +64,7 @@ class ReferralMissing(ClaimRule):
             "t_bhtt": money(header["t_bhtt"]),
         }
         message = f"Route {route} (referred) but {' and '.join(missing)} is empty."
-        return (META.hit(p, message, amount=header["t_bhtt"], inputs=inputs),)
+        message_vi = (f"Mã đối tượng {route} (chuyển tuyến) nhưng thiếu thông tin chuyển tuyến: "
+                      f"{' và '.join(missing)} để trống.")
+        return (META.hit(p, message, amount=header["t_bhtt"], inputs=inputs,
+                         message_vi=message_vi),)

@@ -70,15 +70,21 @@ class CopaymentWhileExempt(ClaimRule):
                     total += copay
         if not charged:
             return NO_HITS
+        charged_vnd = money(total)
         inputs = {
             "ngay_mien_cct": exempt.isoformat(),
             "ma_doituong_kcb": route,
             "lines": ",".join(charged),
-            "t_bncct_charged": money(total),
+            "t_bncct_charged": charged_vnd,
             "tolerance_vnd": f"{tolerance:g}",
         }
         message = (
             f"Exempt from co-payment since {exempt}, yet {len(charged)} line(s) ordered on or "
-            f"after that date charge {money(total)} VND co-payment."
+            f"after that date charge {charged_vnd} VND co-payment."
         )
-        return (META.hit(p, message, amount=total, inputs=inputs),)
+        message_vi = (
+            f"Người bệnh được miễn cùng chi trả từ ngày {exempt}, nhưng {len(charged)} dòng chỉ "
+            f"định từ ngày đó vẫn thu {charged_vnd} VND tiền cùng chi trả."
+        )
+        return (META.hit(p, message, amount=total, inputs=inputs, message_vi=message_vi,
+                         threshold=f"T_BNCCT ≤ {tolerance:g} VND"),)

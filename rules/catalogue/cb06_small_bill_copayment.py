@@ -66,18 +66,25 @@ class SmallBillCopayment(ClaimRule):
                     total += line["t_bncct"]
         if not charged:
             return NO_HITS
+        bill, limit, copay = money(total_bh), money(threshold), money(total)
+        share = f"{values['small_bill_share']:.0%}"
         inputs = {
-            "t_tongchi_bh": money(total_bh),
+            "t_tongchi_bh": bill,
             "base_salary_vnd": money(values["base_salary_vnd"]),
             "small_bill_share": f"{values['small_bill_share']:g}",
-            "threshold": money(threshold),
+            "threshold": limit,
             "ma_doituong_kcb": header["ma_doituong_kcb"],
             "lines": ",".join(charged),
-            "t_bncct_charged": money(total),
+            "t_bncct_charged": copay,
         }
         message = (
-            f"The visit's HI total {money(total_bh)} VND is below {money(threshold)} VND "
-            f"({values['small_bill_share']:.0%} of the base salary), so it is paid at 100 %, "
-            f"yet {len(charged)} line(s) charge {money(total)} VND co-payment."
+            f"The visit's HI total {bill} VND is below {limit} VND ({share} of the base salary), "
+            f"so it is paid at 100 %, yet {len(charged)} line(s) charge {copay} VND co-payment."
         )
-        return (META.hit(p, message, amount=total, inputs=inputs),)
+        message_vi = (
+            f"Tổng chi phí trong phạm vi BHYT của lượt khám {bill} VND thấp hơn {limit} VND "
+            f"({share} mức lương cơ sở) nên quỹ BHYT thanh toán 100 %, nhưng {len(charged)} "
+            f"dòng vẫn thu {copay} VND tiền cùng chi trả."
+        )
+        return (META.hit(p, message, amount=total, inputs=inputs, message_vi=message_vi,
+                         threshold=f"{limit} VND"),)

@@ -89,11 +89,19 @@ class OffRouteRate(ClaimRule):
                     "muc_huong": f"{muc:g}",
                     "thanh_tien_bh": money(line["thanh_tien_bh"]),
                 }
+                over = money(excess)
                 message = (
                     f"Off-route ({route}) {inputs['visit']} line claimed at {muc:g} %; the rate "
                     f"is {rate:g} % of a {benefit:g} % benefit = {allowed:g} %. The fund is "
-                    f"asked {money(excess)} VND too much."
+                    f"asked {over} VND too much."
+                )
+                message_vi = (
+                    f"Dòng {'nội trú' if inpatient else 'ngoại trú'} trái tuyến ({route}) đề "
+                    f"nghị mức hưởng {muc:g} %; tỷ lệ hưởng trái tuyến là {rate:g} % của mức "
+                    f"hưởng {benefit:g} % = {allowed:g} %. Đề nghị quỹ BHYT thanh toán vượt "
+                    f"{over} VND."
                 )
                 hits.append(META.hit(p, message, amount=excess, inputs=inputs, table=table,
-                                     line=line["stt"]))
+                                     line=line["stt"], message_vi=message_vi,
+                                     threshold=f"{allowed:g} %"))
         return hits

@@ -66,4 +66,6 @@ class CardReplaced(ClaimRule):
             "t_bhtt": money(header["t_bhtt"]),
         }
         message = f"Card {card_no} was replaced by card {new}; the claim uses the old card."
-        return (META.hit(p, message, amount=header["t_bhtt"], inputs=inputs),)
+        message_vi = f"Thẻ BHYT {card_no} đã được thay bằng thẻ {new}; hồ sơ vẫn dùng thẻ cũ."
+        return (META.hit(p, message, amount=header["t_bhtt"], inputs=inputs,
+                         message_vi=message_vi),)

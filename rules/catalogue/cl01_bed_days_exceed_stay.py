@@ -66,28 +66,35 @@ class BedDaysExceedStay(ClaimRule):
         allowed = min(declared, calendar)
         if billed <= allowed + EPS:
             return NO_HITS
-        extra = billed - allowed
+        n_billed, n_allowed, n_extra = qty(billed), qty(allowed), qty(billed - allowed)
+        threshold = f"{n_allowed} bed days"
         hits = []
         for line, units in excess_from_end(billing_order(beds), allowed):
             amount = unit_share(line, units)
+            n_units = qty(units)
             inputs = {
                 "ma_loai_kcb": header["ma_loai_kcb"],
                 "ngay_vao": admitted.isoformat(sep=" "),
                 "ngay_ra": discharged.isoformat(sep=" "),
                 "so_ngay_dtri": str(declared),
                 "calendar_days": str(calendar),
-                "allowed_bed_days": qty(allowed),
-                "billed_bed_days": qty(billed),
+                "allowed_bed_days": n_allowed,
+                "billed_bed_days": n_billed,
                 "ma_dich_vu": line["ma_dich_vu"],
                 "so_luong": qty(line["so_luong"]),
-                "excess_on_line": qty(units),
+                "excess_on_line": n_units,
                 "line_t_bhtt": money(line["t_bhtt"]),
             }
             message = (
-                f"{qty(billed)} bed days billed for a stay that allows {qty(allowed)} "
-                f"(SO_NGAY_DTRI {declared}, {calendar} calendar days); {qty(units)} of the "
-                f"{qty(extra)} extra days are on this line."
+                f"{n_billed} bed days billed for a stay that allows {n_allowed} "
+                f"(SO_NGAY_DTRI {declared}, {calendar} calendar days); {n_units} of the "
+                f"{n_extra} extra days are on this line."
+            )
+            message_vi = (
+                f"Đề nghị thanh toán {n_billed} ngày giường trong khi thời gian điều trị chỉ cho "
+                f"phép {n_allowed} ngày (SO_NGAY_DTRI {declared}, {calendar} ngày theo lịch); "
+                f"dòng này có {n_units} trong số {n_extra} ngày giường vượt."
             )
             hits.append(META.hit(p, message, amount=amount, inputs=inputs, table="XML3",
-                                 line=line["stt"]))
+                                 line=line["stt"], message_vi=message_vi, threshold=threshold))
         return hits

@@ -72,6 +72,9 @@ class ShortStayBedDays(ClaimRule):
         billed = sum(line["so_luong"] for line in beds)
         if billed <= allowed + EPS:
             return NO_HITS
+        limit = p.values["no_bed_hours"] if allowed == 0 else p.values["one_bed_hours"]
+        threshold = f"{allowed} bed days for a stay under {qty(limit)} h"
+        stay, n_billed = f"{hours:.1f}", qty(billed)
         hits = []
         for line, units in excess_from_end(billing_order(beds), allowed):
             inputs = {
@@ -82,15 +85,21 @@ class ShortStayBedDays(ClaimRule):
                 "no_bed_hours": qty(p.values["no_bed_hours"]),
                 "one_bed_hours": qty(p.values["one_bed_hours"]),
                 "allowed_bed_days": str(allowed),
-                "billed_bed_days": qty(billed),
+                "billed_bed_days": n_billed,
                 "ma_dich_vu": line["ma_dich_vu"],
                 "excess_on_line": qty(units),
                 "line_t_bhtt": money(line["t_bhtt"]),
             }
+            n_units = inputs["excess_on_line"]
             message = (
-                f"Inpatient stay of {hours:.1f} h allows {allowed} bed day(s) but "
-                f"{qty(billed)} are billed; {qty(units)} of the excess on this line."
+                f"Inpatient stay of {stay} h allows {allowed} bed day(s) but "
+                f"{n_billed} are billed; {n_units} of the excess on this line."
+            )
+            message_vi = (
+                f"Đợt điều trị nội trú kéo dài {stay} giờ chỉ được tính {allowed} ngày giường "
+                f"nhưng đề nghị thanh toán {n_billed} ngày; dòng này có {n_units} ngày vượt."
             )
             hits.append(META.hit(p, message, amount=unit_share(line, units), inputs=inputs,
-                                 table="XML3", line=line["stt"]))
+                                 table="XML3", line=line["stt"], message_vi=message_vi,
+                                 threshold=threshold))
         return hits

@@ -58,21 +58,31 @@ class ShortStayType(ClaimRule):
         limit = p.values["max_hours"]
         if hours < 0 or (hours < limit) == (kind == short_type):
             return NO_HITS
+        stay, max_hours = f"{hours:.1f}", qty(limit)
         if kind == short_type:
             message = (
-                f"Episode coded {kind} (inpatient under {qty(limit)} h) lasted {hours:.1f} h; "
+                f"Episode coded {kind} (inpatient under {max_hours} h) lasted {stay} h; "
                 "it should be an inpatient or day-inpatient episode."
+            )
+            message_vi = (
+                f"Đợt điều trị mã {kind} (nội trú dưới {max_hours} giờ) kéo dài {stay} giờ; "
+                "phải khai là điều trị nội trú hoặc nội trú ban ngày."
             )
         else:
             message = (
-                f"Inpatient episode coded {kind} lasted only {hours:.1f} h; stays under "
-                f"{qty(limit)} h are MA_LOAI_KCB {short_type}."
+                f"Inpatient episode coded {kind} lasted only {stay} h; stays under "
+                f"{max_hours} h are MA_LOAI_KCB {short_type}."
+            )
+            message_vi = (
+                f"Đợt điều trị nội trú mã {kind} chỉ kéo dài {stay} giờ; điều trị dưới "
+                f"{max_hours} giờ phải khai MA_LOAI_KCB {short_type}."
             )
         inputs = {
             "ma_loai_kcb": kind,
             "stay_from": start.isoformat(sep=" "),
             "ngay_ra": header["ngay_ra"].isoformat(sep=" "),
             "stay_hours": f"{hours:.2f}",
-            "max_hours": qty(limit),
+            "max_hours": max_hours,
         }
-        return (META.hit(p, message, amount=0, inputs=inputs),)
+        return (META.hit(p, message, amount=0, inputs=inputs, message_vi=message_vi,
+                         threshold=f"{max_hours} h"),)

@@ -67,10 +67,16 @@ class OutpatientBedDays(ClaimRule):
                 "so_luong": qty(line["so_luong"]),
                 "line_t_bhtt": money(line["t_bhtt"]),
             }
+            code, group, days = line["ma_dich_vu"], line["ma_nhom"], inputs["so_luong"]
             message = (
-                f"Bed day {line['ma_dich_vu']} (MA_NHOM {line['ma_nhom']}, "
-                f"{qty(line['so_luong'])} day(s)) billed on an outpatient visit of type {kind}."
+                f"Bed day {code} (MA_NHOM {group}, {days} day(s)) billed on an outpatient visit "
+                f"of type {kind}."
+            )
+            message_vi = (
+                f"Ngày giường {code} (MA_NHOM {group}, {days} ngày) được đề nghị thanh toán "
+                f"trong lượt khám ngoại trú loại {kind}."
             )
             hits.append(META.hit(p, message, amount=line["t_bhtt"], inputs=inputs,
-                                 table="XML3", line=line["stt"]))
+                                 table="XML3", line=line["stt"], message_vi=message_vi,
+                                 threshold="0 bed days"))
         return hits

@@ -96,12 +96,20 @@ class ExtraConsultationFees(ClaimRule):
                 "ma_dich_vu": line["ma_dich_vu"],
                 "line_t_bhtt": money(line["t_bhtt"]),
             }
+            code, positions = line["ma_dich_vu"], inputs["positions"]
+            rates, rate, over = inputs["allowed_rates"], inputs["tyle_tt_dv"], money(excess)
             where = "inpatient episode" if inpatient else "outpatient visit"
+            where_vi = "đợt điều trị nội trú" if inpatient else "lượt khám ngoại trú"
             message = (
-                f"Consultation {line['ma_dich_vu']} is no. {inputs['positions']} of {total} in "
-                f"this {where}, billed at {qty(claimed)} % where at most "
-                f"{inputs['allowed_rates']} % is payable: {money(excess)} VND over."
+                f"Consultation {code} is no. {positions} of {total} in this {where}, billed at "
+                f"{rate} % where at most {rates} % is payable: {over} VND over."
+            )
+            message_vi = (
+                f"Lần khám {code} là lần thứ {positions} trong {total} lần khám của {where_vi} "
+                f"này, đề nghị thanh toán {rate} % trong khi chỉ được thanh toán tối đa "
+                f"{rates} %: vượt {over} VND."
             )
             hits.append(META.hit(p, message, amount=excess, inputs=inputs, table="XML3",
-                                 line=line["stt"]))
+                                 line=line["stt"], message_vi=message_vi,
+                                 threshold=f"{rates} %"))
         return hits

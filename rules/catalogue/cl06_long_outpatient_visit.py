@@ -56,17 +56,24 @@ class LongOutpatientVisit(ClaimRule):
         hours = (header["ngay_ra"] - header["ngay_vao"]).total_seconds() / 3600
         if hours <= limit:
             return NO_HITS
+        kind, max_hours = header["ma_loai_kcb"], qty(limit)
         inputs = {
-            "ma_loai_kcb": header["ma_loai_kcb"],
+            "ma_loai_kcb": kind,
             "ngay_vao": header["ngay_vao"].isoformat(sep=" "),
             "ngay_ra": header["ngay_ra"].isoformat(sep=" "),
             "visit_hours": f"{hours:.2f}",
-            "max_hours": qty(limit),
+            "max_hours": max_hours,
             "t_bhtt": money(header["t_bhtt"]),
         }
+        stay = f"{hours:.1f}"
+        span = f"{header['ngay_vao']:%Y-%m-%d %H:%M} → {header['ngay_ra']:%Y-%m-%d %H:%M}"
         message = (
-            f"Visit of type {header['ma_loai_kcb']} lasted {hours:.1f} h "
-            f"({header['ngay_vao']:%Y-%m-%d %H:%M} → {header['ngay_ra']:%Y-%m-%d %H:%M}), "
-            f"more than {qty(limit)} h for a single consultation visit."
+            f"Visit of type {kind} lasted {stay} h ({span}), more than {max_hours} h for a "
+            "single consultation visit."
         )
-        return (META.hit(p, message, amount=header["t_bhtt"], inputs=inputs),)
+        message_vi = (
+            f"Lượt khám loại {kind} kéo dài {stay} giờ ({span}), quá {max_hours} giờ của một "
+            "lượt khám bệnh."
+        )
+        return (META.hit(p, message, amount=header["t_bhtt"], inputs=inputs,
+                         message_vi=message_vi, threshold=f"{max_hours} h"),)

@@ -64,13 +64,13 @@ class OutpatientDrugSupply(ClaimRule):
         kind = claim["header"]["ma_loai_kcb"]
         v = p.values
         max_days = v["max_days"]
-        over: list[tuple[Record, float, str]] = []  # line, allowed units, basis
+        over: list[tuple[Record, float, str, str]] = []  # line, allowed units, basis (en, vi)
         if kind in v["declared_days_types"]:
             days = claim["header"]["so_ngay_dtri"]
             if days <= max_days or not drugs:
                 return NO_HITS
-            basis = f"SO_NGAY_DTRI {days} days"
-            over = [(d, d["so_luong"] * max_days / days, basis) for d in drugs]
+            basis, basis_vi = f"SO_NGAY_DTRI {days} days", f"SO_NGAY_DTRI {days} ngày"
+            over = [(d, d["so_luong"] * max_days / days, basis, basis_vi) for d in drugs]
         elif kind in v["estimate_types"] and drugs:
             by_unit, by_drug = v["daily_max_by_unit"], v["daily_max_by_drug"]
             floor = derived(p, "CL07.floor", _floor)
@@ -82,30 +82,37 @@ class OutpatientDrugSupply(ClaimRule):
                     continue
                 daily = by_drug.get(d["ma_thuoc"]) or by_unit.get(d["don_vi_tinh"].strip().lower())
                 if daily is not None and quantity > daily * max_days + EPS:
-                    over.append((d, daily * max_days, f"{qty(daily)} {d['don_vi_tinh']}/day"))
+                    rate = f"{qty(daily)} {d['don_vi_tinh']}"
+                    over.append((d, daily * max_days, f"{rate}/day", f"{rate}/ngày"))
         if not over:
             return NO_HITS
         facility, find = claim["facility"], ctx.catalog.find
         hits: list[Hit] = []
-        for d, allowed, basis in over:
+        for d, allowed, basis, basis_vi in over:
             if find(DRUG, facility, d["ma_thuoc"], d["ngay_yl"].date()) is None:
                 continue  # not payable at all: CT01's
             excess = d["so_luong"] - allowed
+            dispensed, most = qty(d["so_luong"]), qty(round(allowed, 3))
             inputs = {
                 "ma_loai_kcb": kind,
                 "ma_thuoc": d["ma_thuoc"],
                 "don_vi_tinh": d["don_vi_tinh"],
-                "so_luong": qty(d["so_luong"]),
+                "so_luong": dispensed,
                 "max_days": str(max_days),
                 "basis": basis,
-                "allowed_units": qty(round(allowed, 3)),
+                "allowed_units": most,
                 "line_t_bhtt": money(d["t_bhtt"]),
             }
+            drug, unit = f"{d['ma_thuoc']} ({d['ten_thuoc']})", d["don_vi_tinh"]
             message = (
-                f"Drug {d['ma_thuoc']} ({d['ten_thuoc']}): {qty(d['so_luong'])} "
-                f"{d['don_vi_tinh']} dispensed on an outpatient visit, more than {max_days} days "
-                f"of treatment ({basis}, at most {qty(round(allowed, 3))})."
+                f"Drug {drug}: {dispensed} {unit} dispensed on an outpatient visit, more than "
+                f"{max_days} days of treatment ({basis}, at most {most})."
+            )
+            message_vi = (
+                f"Thuốc {drug}: cấp {dispensed} {unit} trong lượt khám ngoại trú, quá "
+                f"{max_days} ngày điều trị ({basis_vi}, tối đa {most})."
             )
             hits.append(META.hit(p, message, amount=unit_share(d, excess), inputs=inputs,
-                                 table="XML2", line=d["stt"]))
+                                 table="XML2", line=d["stt"], message_vi=message_vi,
+                                 threshold=f"{max_days} days"))
         return hits

@@ -82,19 +82,27 @@ class RepeatedLabTest(ClaimRule):
             billed = sum(line["so_luong"] for line in lines)
             if billed <= limit + EPS:
                 continue
+            n_limit, n_billed = qty(limit), qty(billed)
             for line, units in excess_from_end(billing_order(lines), limit):
+                n_units = qty(units)
                 inputs = {
                     "ma_dich_vu": code,
-                    "max_per_claim": qty(limit),
-                    "billed_in_claim": qty(billed),
-                    "excess_on_line": qty(units),
+                    "max_per_claim": n_limit,
+                    "billed_in_claim": n_billed,
+                    "excess_on_line": n_units,
                     "ngay_yl": line["ngay_yl"].isoformat(sep=" "),
                     "line_t_bhtt": money(line["t_bhtt"]),
                 }
                 message = (
-                    f"Test {code} ({line['ten']}) billed {qty(billed)} times in one claim, at "
-                    f"most {qty(limit)} payable; {qty(units)} of the repeats on this line."
+                    f"Test {code} ({line['ten']}) billed {n_billed} times in one claim, at "
+                    f"most {n_limit} payable; {n_units} of the repeats on this line."
+                )
+                message_vi = (
+                    f"Xét nghiệm {code} ({line['ten']}) được đề nghị thanh toán {n_billed} lần "
+                    f"trong một hồ sơ, chỉ được thanh toán tối đa {n_limit} lần; dòng này có "
+                    f"{n_units} lần lặp lại vượt mức."
                 )
                 hits.append(META.hit(p, message, amount=unit_share(line, units), inputs=inputs,
-                                     table="XML3", line=line["stt"]))
+                                     table="XML3", line=line["stt"], message_vi=message_vi,
+                                     threshold=f"{n_limit} per claim"))
         return hits

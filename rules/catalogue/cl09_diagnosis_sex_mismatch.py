@@ -47,6 +47,7 @@ META = RuleMeta(
 )
 
 _MALE, _FEMALE = 1, 2
+_SEX_VI = {"male": "nam", "female": "nữ"}
 
 
 def _female_initials(v: Mapping[str, Any]) -> frozenset[str]:
@@ -83,6 +84,7 @@ class DiagnosisSexMismatch(ClaimRule):
         if not wrong:
             return NO_HITS
         patient = "male" if sex == _MALE else "female"
+        shown = ", ".join(wrong)
         inputs = {
             "gioi_tinh": str(sex),
             "ma_benh_chinh": header["ma_benh_chinh"],
@@ -93,7 +95,12 @@ class DiagnosisSexMismatch(ClaimRule):
             "t_bhtt": money(header["t_bhtt"]),
         }
         message = (
-            f"Diagnosis {', '.join(wrong)} applies to {other} patients only, but the patient is "
+            f"Diagnosis {shown} applies to {other} patients only, but the patient is "
             f"recorded as {patient} (GIOI_TINH {sex})."
         )
-        return (META.hit(p, message, amount=header["t_bhtt"], inputs=inputs),)
+        message_vi = (
+            f"Mã bệnh {shown} chỉ dùng cho người bệnh {_SEX_VI[other]}, nhưng người bệnh được "
+            f"ghi giới tính {_SEX_VI[patient]} (GIOI_TINH {sex})."
+        )
+        return (META.hit(p, message, amount=header["t_bhtt"], inputs=inputs,
+                         message_vi=message_vi),)

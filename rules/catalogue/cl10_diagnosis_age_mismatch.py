@@ -66,7 +66,7 @@ class DiagnosisAgeMismatch(ClaimRule):
         codes = [header["ma_benh_chinh"], *split_codes(header["ma_benh_kt"])]
         age: int | None = None
         wrong: list[str] = []
-        limits: list[str] = []
+        limits: list[str] = []  # "first-last: min-max" per wrong code (units added per language)
         for code in codes:
             category = code.strip().upper()[:3]
             for band in bands:
@@ -78,21 +78,30 @@ class DiagnosisAgeMismatch(ClaimRule):
                     wrong.append(code)
                     limits.append(
                         f"{band['first']}-{band['last']}: {band['min_years']}-"
-                        f"{band['max_years']} y"
+                        f"{band['max_years']}"
                     )
                 break
         if not wrong:
             return NO_HITS
+        born = header["ngay_sinh"].date().isoformat()
+        bands_en = [f"{band} y" for band in limits]
         inputs = {
-            "ngay_sinh": header["ngay_sinh"].date().isoformat(),
+            "ngay_sinh": born,
             "ngay_vao": header["ngay_vao"].date().isoformat(),
             "age_years": str(age),
             "restricted_codes": ";".join(wrong),
-            "bands": ";".join(limits),
+            "bands": ";".join(bands_en),
             "t_bhtt": money(header["t_bhtt"]),
         }
+        shown, threshold = ", ".join(wrong), "; ".join(bands_en)
         message = (
-            f"Diagnosis {', '.join(wrong)} is for patients aged {'; '.join(limits)}, but the "
-            f"patient is {age} (born {header['ngay_sinh']:%Y-%m-%d})."
+            f"Diagnosis {shown} is for patients aged {threshold}, but the patient is {age} "
+            f"(born {born})."
         )
-        return (META.hit(p, message, amount=header["t_bhtt"], inputs=inputs),)
+        message_vi = (
+            f"Mã bệnh {shown} chỉ dùng cho người bệnh trong độ tuổi "
+            f"{'; '.join(f'{band} tuổi' for band in limits)}, nhưng người bệnh {age} tuổi "
+            f"(sinh ngày {born})."
+        )
+        return (META.hit(p, message, amount=header["t_bhtt"], inputs=inputs,
+                         message_vi=message_vi, threshold=threshold),)

@@ -45,14 +45,14 @@ META = RuleMeta(
 )
 
 
-def _broken(line: Record, lo: datetime, hi: datetime) -> list[str]:
-    """The broken links of one line's time chain, as short phrases."""
+def _broken(line: Record, lo: datetime, hi: datetime) -> list[tuple[str, str]]:
+    """The broken links of one line's time chain, as short phrases (English, Vietnamese)."""
     out = []
     ordered = line["ngay_yl"]
     if ordered < lo:
-        out.append("NGAY_YL before NGAY_VAO")
+        out.append(("NGAY_YL before NGAY_VAO", "NGAY_YL trước NGAY_VAO"))
     if ordered > hi:
-        out.append("NGAY_YL after NGAY_RA")
+        out.append(("NGAY_YL after NGAY_RA", "NGAY_YL sau NGAY_RA"))
     previous, previous_name = ordered, "NGAY_YL"
     for name in ("ngay_th_yl", "ngay_kq"):
         at = line.get(name)
@@ -60,9 +60,9 @@ def _broken(line: Record, lo: datetime, hi: datetime) -> list[str]:
             continue
         field = name.upper()
         if at < previous:
-            out.append(f"{field} before {previous_name}")
+            out.append((f"{field} before {previous_name}", f"{field} trước {previous_name}"))
         if at > hi:
-            out.append(f"{field} after NGAY_RA")
+            out.append((f"{field} after NGAY_RA", f"{field} sau NGAY_RA"))
         previous, previous_name = at, field
     return out
 
@@ -97,9 +97,11 @@ class LineTimesOutOfOrder(ClaimRule):
                 bad.append(("XML3", line))
         if not bad:
             return NO_HITS
+        threshold = f"NGAY_VAO ≤ NGAY_YL ≤ NGAY_TH_YL ≤ NGAY_KQ ≤ NGAY_RA (±{tolerance} min)"
         hits: list[Hit] = []
         for table, line in bad:
-            problems = _broken(line, lo, hi)
+            broken = _broken(line, lo, hi)
+            problems = "; ".join(en for en, _ in broken)
             inputs = {
                 "ngay_vao": header["ngay_vao"].isoformat(sep=" "),
                 "ngay_ra": header["ngay_ra"].isoformat(sep=" "),
@@ -107,11 +109,13 @@ class LineTimesOutOfOrder(ClaimRule):
                 "ngay_th_yl": _time(line.get("ngay_th_yl")),
                 "ngay_kq": _time(line.get("ngay_kq")),
                 "tolerance_minutes": str(tolerance),
-                "problems": "; ".join(problems),
+                "problems": problems,
                 "line_t_bhtt": money(line["t_bhtt"]),
             }
             code = line["ma_thuoc"] if table == "XML2" else line["ma_dich_vu"] or line["ma_vat_tu"]
-            message = f"{table} line {line['stt']} ({code}): {'; '.join(problems)}."
+            message = f"{table} line {line['stt']} ({code}): {problems}."
+            problems_vi = "; ".join(vi for _, vi in broken)
+            message_vi = f"{table} dòng {line['stt']} ({code}): {problems_vi}."
             hits.append(META.hit(p, message, amount=line["t_bhtt"], inputs=inputs, table=table,
-                                 line=line["stt"]))
+                                 line=line["stt"], message_vi=message_vi, threshold=threshold))
         return hits

@@ -70,11 +70,19 @@ class SurgeryWithoutAnaesthesia(ClaimRule):
                 "valid_methods": ",".join(str(m) for m in valid),
                 "line_t_bhtt": money(line["t_bhtt"]),
             }
-            shown = "empty" if method is None else f"{method}, not a method"
+            surgery, methods = f"{line['ma_dich_vu']} ({line['ten']})", inputs["valid_methods"]
+            if method is None:
+                shown, shown_vi = "empty", "để trống"
+            else:
+                shown, shown_vi = f"{method}, not a method", f"{method}, không phải mã hợp lệ"
             message = (
-                f"Surgery {line['ma_dich_vu']} ({line['ten']}) billed with PP_VO_CAM {shown}; "
-                f"the anaesthesia method must be one of {inputs['valid_methods']}."
+                f"Surgery {surgery} billed with PP_VO_CAM {shown}; the anaesthesia method must "
+                f"be one of {methods}."
+            )
+            message_vi = (
+                f"Phẫu thuật {surgery} được đề nghị thanh toán với PP_VO_CAM {shown_vi}; "
+                f"phương pháp vô cảm phải là một trong các mã {methods}."
             )
             hits.append(META.hit(p, message, amount=line["t_bhtt"], inputs=inputs,
-                                 table="XML3", line=line["stt"]))
+                                 table="XML3", line=line["stt"], message_vi=message_vi))
         return hits

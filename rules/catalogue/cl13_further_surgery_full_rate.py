@@ -104,11 +104,19 @@ class FurtherSurgeryFullRate(ClaimRule):
                 "team": "different" if own_team else "same or unknown",
                 "line_t_bhtt": money(line["t_bhtt"]),
             }
+            rate, most, over = inputs["tyle_tt_dv"], inputs["allowed_pct"], money(excess)
+            team_vi = "kíp khác" if own_team else "cùng kíp hoặc không rõ kíp"
             message = (
                 f"Surgery {line['ma_dich_vu']} on {day} is a further operation after "
-                f"{main['ma_dich_vu']} ({inputs['team']} team) billed at {qty(claimed)} %, at "
-                f"most {qty(allowed)} % payable: {money(excess)} VND over."
+                f"{main['ma_dich_vu']} ({inputs['team']} team) billed at {rate} %, at "
+                f"most {most} % payable: {over} VND over."
+            )
+            message_vi = (
+                f"Phẫu thuật {line['ma_dich_vu']} ngày {day} là ca phẫu thuật thứ hai trở đi sau "
+                f"{main['ma_dich_vu']} ({team_vi}) được đề nghị thanh toán {rate} %, chỉ được "
+                f"thanh toán tối đa {most} %: vượt {over} VND."
             )
             hits.append(META.hit(p, message, amount=excess, inputs=inputs, table="XML3",
-                                 line=line["stt"]))
+                                 line=line["stt"], message_vi=message_vi,
+                                 threshold=f"{most} %"))
         return hits

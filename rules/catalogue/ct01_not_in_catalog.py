@@ -23,6 +23,7 @@ from datetime import date
 from typing import TYPE_CHECKING
 
 from rules.base import TABLE_OF_KIND, Hit, LineRule, Params, Record, RuleMeta, Severity, money
+from rules.catalogue._clinical import KIND_VI
 
 if TYPE_CHECKING:
     from rules.engine import Context
@@ -62,12 +63,16 @@ class NotInCatalog(LineRule):
             "ordered_on": on.isoformat(),
             "line_t_bhtt": money(line["t_bhtt"]),
         }
-        shown = code or f"(no {_CODE_FIELD[kind].upper()})"
+        field = _CODE_FIELD[kind].upper()
         message = (
-            f"{kind.lower()} {shown} is in neither facility {facility}'s approved catalog nor "
-            f"the national list on {on}."
+            f"{kind.lower()} {code or f'(no {field})'} is in neither facility {facility}'s "
+            f"approved catalog nor the national list on {on}."
+        )
+        message_vi = (
+            f"{KIND_VI[kind]} {code or f'(không có {field})'} không có trong danh mục được phê "
+            f"duyệt của cơ sở {facility} và cũng không có trong danh mục toàn quốc vào ngày {on}."
         )
         return META.hit(
             p, message, amount=line["t_bhtt"], inputs=inputs,
-            table=TABLE_OF_KIND[kind], line=line["stt"],
+            table=TABLE_OF_KIND[kind], line=line["stt"], message_vi=message_vi,
         )

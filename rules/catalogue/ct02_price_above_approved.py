@@ -23,6 +23,7 @@ from datetime import date
 from typing import TYPE_CHECKING
 
 from rules.base import DRUG, TABLE_OF_KIND, Hit, LineRule, Params, Record, RuleMeta, Severity, money
+from rules.catalogue._clinical import KIND_VI
 
 if TYPE_CHECKING:
     from rules.engine import Context
@@ -60,11 +61,12 @@ class PriceAboveApproved(LineRule):
         tolerance = p.values["tolerance_vnd"]
         if excess <= tolerance:
             return None
+        billed, limit, over = money(price), money(approved), money(excess)
         inputs = {
             "kind": kind,
             "code": entry["code"],
-            price_field: money(price),
-            "approved_price": money(approved),
+            price_field: billed,
+            "approved_price": limit,
             "approved_from": str(entry["valid_from"]),
             "approved_by": entry["facility"] or "national",
             "so_luong": f"{line['so_luong']:g}",
@@ -73,9 +75,14 @@ class PriceAboveApproved(LineRule):
             "tolerance_vnd": f"{tolerance:g}",
         }
         message = (
-            f"{kind.lower()} {entry['code']} billed at {money(price)} per unit, approved price "
-            f"{money(approved)}: the fund's share of the excess is {money(excess)} VND."
+            f"{kind.lower()} {entry['code']} billed at {billed} per unit, approved price "
+            f"{limit}: the fund's share of the excess is {over} VND."
+        )
+        message_vi = (
+            f"{KIND_VI[kind]} {entry['code']} có đơn giá {billed} VND, cao hơn giá thanh toán "
+            f"được phê duyệt {limit} VND: phần quỹ BHYT chi trả cho chênh lệch là {over} VND."
         )
         return META.hit(
-            p, message, amount=excess, inputs=inputs, table=TABLE_OF_KIND[kind], line=line["stt"]
+            p, message, amount=excess, inputs=inputs, table=TABLE_OF_KIND[kind],
+            line=line["stt"], message_vi=message_vi, threshold=f"{limit} VND",
         )

@@ -39,6 +39,7 @@ from rules.base import (
     Severity,
     money,
 )
+from rules.catalogue._clinical import KIND_VI
 from rules.catalogue.ct04_tender_data_malformed import parse_tender, same_bid
 
 if TYPE_CHECKING:
@@ -58,6 +59,8 @@ META = RuleMeta(
     param_names=("require_facility_row",),
 )
 
+_NO_ROW_VI = "cơ sở chưa được phê duyệt danh mục cho mặt hàng này"
+
 
 class NotApprovedForFacility(LineRule):
     meta = META
@@ -69,7 +72,7 @@ class NotApprovedForFacility(LineRule):
         if entry is None or entry["facility"]:
             return None  # not in any list (CT01's) or approved for the facility
         if kind in p.values["require_facility_row"]:
-            reason = "the facility has no approved row for it"
+            reason, reason_vi = "the facility has no approved row for it", _NO_ROW_VI
         else:
             national, billed = entry["tt_thau"], line["tt_thau"]
             if not national or not billed or national == billed:
@@ -79,6 +82,8 @@ class NotApprovedForFacility(LineRule):
                 return None  # unreadable bids are CT04's
             reason = (f"it was bought under bid {billed!r}, not the centralised bid {national!r}, "
                       f"and the facility has no approved row for it")
+            reason_vi = (f"mua theo gói thầu {billed!r}, không phải kết quả đấu thầu tập trung "
+                         f"{national!r}, và {_NO_ROW_VI}")
         facility = ctx.claim["facility"]
         inputs = {
             "kind": kind,
@@ -91,5 +96,7 @@ class NotApprovedForFacility(LineRule):
         }
         message = (f"{kind.lower()} {entry['code']} is only in the national list at {facility}: "
                    f"{reason}.")
+        message_vi = (f"{KIND_VI[kind]} {entry['code']} chỉ có trong danh mục toàn quốc, không có "
+                      f"trong danh mục của cơ sở {facility}: {reason_vi}.")
         return META.hit(p, message, amount=line["t_bhtt"], inputs=inputs,
-                        table=TABLE_OF_KIND[kind], line=line["stt"])
+                        table=TABLE_OF_KIND[kind], line=line["stt"], message_vi=message_vi)

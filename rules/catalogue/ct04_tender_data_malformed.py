@@ -44,6 +44,7 @@ from rules.base import (
     Severity,
     money,
 )
+from rules.catalogue._clinical import KIND_VI
 
 if TYPE_CHECKING:
     from rules.engine import Context
@@ -92,16 +93,29 @@ def same_bid(a: Bid, b: Bid) -> bool:
     )
 
 
-def _problem(bid: Bid | None, year: int, require_decision: bool, max_age: int) -> str:
+_FINE = ("", "", None)
+_MALFORMED = ("not decision;Gnn;Nn;yyyy (package G0-G99, group N1-N99)",
+              "không đúng dạng số quyết định;Gnn;Nn;yyyy (gói thầu G0-G99, nhóm N1-N99)", None)
+_NO_DECISION = ("the award decision is missing", "thiếu số quyết định trúng thầu", None)
+_EMPTY = ("TT_THAU is empty", "TT_THAU để trống", None)
+
+
+def _problem(
+    bid: Bid | None, year: int, require_decision: bool, max_age: int
+) -> tuple[str, str, str | None]:
+    """What is wrong with a bid: (English, Vietnamese, threshold); ``_FINE`` when nothing."""
     if bid is None:
-        return "not decision;Gnn;Nn;yyyy (package G0-G99, group N1-N99)"
+        return _MALFORMED
     if require_decision and not bid.decision:
-        return "the award decision is missing"
+        return _NO_DECISION
     if bid.year > year:
-        return f"tender year {bid.year} is after the order year {year}"
+        return (f"tender year {bid.year} is after the order year {year}",
+                f"năm thầu {bid.year} sau năm chỉ định {year}", f"tender year ≤ {year}")
     if bid.year < year - max_age:
-        return f"tender year {bid.year} is more than {max_age} years before {year}"
-    return ""
+        return (f"tender year {bid.year} is more than {max_age} years before {year}",
+                f"năm thầu {bid.year} sớm hơn năm chỉ định {year} quá {max_age} năm",
+                f"tender year ≥ {year - max_age}")
+    return _FINE
 
 
 class TenderDataMalformed(ClaimRule):
@@ -137,10 +151,10 @@ class TenderDataMalformed(ClaimRule):
         if not tt_thau or not tt_thau.strip():
             if kind not in values["required_for"]:
                 return None
-            problem = "TT_THAU is empty"
+            problem, problem_vi, threshold = _EMPTY
         else:
-            problem = _problem(parse_tender(tt_thau), year, values["require_decision"],
-                               values["max_age_years"])
+            problem, problem_vi, threshold = _problem(
+                parse_tender(tt_thau), year, values["require_decision"], values["max_age_years"])
             if not problem:
                 return None
         code = line["ma_thuoc"] if kind == DRUG else line["ma_vat_tu"] or ""
@@ -155,8 +169,10 @@ class TenderDataMalformed(ClaimRule):
             "line_t_bhtt": money(line["t_bhtt"]),
         }
         message = f"{kind.lower()} {code}: TT_THAU {tt_thau or '(empty)'!r}: {problem}."
+        message_vi = f"{KIND_VI[kind]} {code}: TT_THAU {tt_thau or '(trống)'!r}: {problem_vi}."
         return META.hit(p, message, amount=line["t_bhtt"], inputs=inputs,
-                        table=TABLE_OF_KIND[kind], line=line["stt"])
+                        table=TABLE_OF_KIND[kind], line=line["stt"], message_vi=message_vi,
+                        threshold=threshold)
 
 
 def _all_fine(

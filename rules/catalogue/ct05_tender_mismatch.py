@@ -34,6 +34,7 @@ from rules.base import (
     Severity,
     money,
 )
+from rules.catalogue._clinical import KIND_VI
 from rules.catalogue.ct04_tender_data_malformed import parse_tender, same_bid
 
 if TYPE_CHECKING:
@@ -79,5 +80,7 @@ class TenderMismatch(LineRule):
         }
         message = (f"{kind.lower()} {entry['code']} names bid {billed!r}; the bid approved for "
                    f"{entry['facility']} is {approved!r}.")
+        message_vi = (f"{KIND_VI[kind]} {entry['code']} ghi gói thầu {billed!r}; gói thầu được "
+                      f"phê duyệt cho cơ sở {entry['facility']} là {approved!r}.")
         return META.hit(p, message, amount=line["t_bhtt"], inputs=inputs,
-                        table=TABLE_OF_KIND[kind], line=line["stt"])
+                        table=TABLE_OF_KIND[kind], line=line["stt"], message_vi=message_vi)

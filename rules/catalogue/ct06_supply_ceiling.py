@@ -60,14 +60,13 @@ class SupplyCeiling(ClaimRule):
             if excess <= tolerance:
                 continue
             code = line["ma_vat_tu"] or ""
-            inputs = {
-                "code": code,
-                "t_trantt": money(ceiling),
-                "t_bhtt": money(line["t_bhtt"]),
-                "excess": money(excess),
-            }
-            message = (f"supply {code} claims {money(line['t_bhtt'])} VND from the fund, above "
-                       f"its ceiling T_TRANTT {money(ceiling)} VND by {money(excess)} VND.")
+            limit, claimed, over = money(ceiling), money(line["t_bhtt"]), money(excess)
+            inputs = {"code": code, "t_trantt": limit, "t_bhtt": claimed, "excess": over}
+            message = (f"supply {code} claims {claimed} VND from the fund, above its ceiling "
+                       f"T_TRANTT {limit} VND by {over} VND.")
+            message_vi = (f"Vật tư y tế {code} đề nghị quỹ BHYT thanh toán {claimed} VND, vượt "
+                          f"mức trần thanh toán T_TRANTT {limit} VND là {over} VND.")
             hits.append(META.hit(p, message, amount=excess, inputs=inputs, table="XML3",
-                                 line=line["stt"]))
+                                 line=line["stt"], message_vi=message_vi,
+                                 threshold=f"{limit} VND"))
         return hits or NO_HITS

@@ -98,10 +98,13 @@ class IncludedItemBilled(ClaimRule):
                 "service_ordered": service["ngay_yl"].isoformat(sep=" "),
                 "line_t_bhtt": money(line["t_bhtt"]),
             }
-            message = (f"{row['name']} ({code}) is part of the price of service "
-                       f"{service['ma_dich_vu']} performed the same day and is billed again.")
+            item, within = f"{row['name']} ({code})", service["ma_dich_vu"]
+            message = (f"{item} is part of the price of service {within} performed the same day "
+                       "and is billed again.")
+            message_vi = (f"{item} đã được tính trong giá dịch vụ kỹ thuật {within} thực hiện "
+                          "cùng ngày nhưng vẫn được đề nghị thanh toán riêng.")
             hits.append(META.hit(p, message, amount=line["t_bhtt"], inputs=inputs, table=where,
-                                 line=line["stt"]))
+                                 line=line["stt"], message_vi=message_vi))
         return hits or NO_HITS
 
 

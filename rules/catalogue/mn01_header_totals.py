@@ -86,12 +86,16 @@ class HeaderTotals(ClaimRule):
         ]
         if not off:
             return NO_HITS
-        inputs = {"tolerance_vnd": f"{p.values['tolerance_vnd']:g}"}
+        tolerance = f"{p.values['tolerance_vnd']:g}"
+        inputs = {"tolerance_vnd": tolerance}
+        listed, listed_vi = [], []
         for name, claimed, total in off:
-            diff = money(claimed - total)
-            inputs[name] = f"header={money(claimed)} lines={money(total)} diff={diff}"
-        listed = ", ".join(
-            f"{name.upper()} {money(claimed)} vs {money(total)}" for name, claimed, total in off
-        )
-        message = f"Header totals do not match the lines: {listed}."
-        return (META.hit(p, message, amount=header["t_bhtt"], inputs=inputs),)
+            on_header, on_lines = money(claimed), money(total)
+            inputs[name] = f"header={on_header} lines={on_lines} diff={money(claimed - total)}"
+            listed.append(f"{name.upper()} {on_header} vs {on_lines}")
+            listed_vi.append(f"{name.upper()} {on_header}, tổng các dòng {on_lines}")
+        message = f"Header totals do not match the lines: {', '.join(listed)}."
+        message_vi = ("Tổng tiền ở XML1 không khớp với tổng các dòng chi tiết: "
+                      f"{', '.join(listed_vi)}.")
+        return (META.hit(p, message, amount=header["t_bhtt"], inputs=inputs,
+                         message_vi=message_vi, threshold=f"±{tolerance} VND"),)

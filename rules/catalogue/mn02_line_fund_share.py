@@ -85,9 +85,16 @@ def _hit(p: Params, table: str, line: Record, price: float) -> Hit:
         "t_nguonkhac": money(line["t_nguonkhac"]),
         "tolerance_vnd": f"{p.values['tolerance_vnd']:g}",
     }
+    claimed, allowed, over = inputs["t_bhtt"], inputs["fund_share"], money(excess)
+    formula = (f"{inputs['so_luong']} × {inputs['price']} × {inputs['tyle_tt_bh']} % × "
+               f"{inputs['muc_huong']} %")
     message = (
-        f"Line T_BHTT {money(line['t_bhtt'])} VND is above the fund's share {money(share)} VND "
-        f"({line['so_luong']:g} × {money(price)} × {line['tyle_tt_bh']:g} % × "
-        f"{line['muc_huong']:g} %) by {money(excess)} VND."
+        f"Line T_BHTT {claimed} VND is above the fund's share {allowed} VND ({formula}) by "
+        f"{over} VND."
     )
-    return META.hit(p, message, amount=excess, inputs=inputs, table=table, line=line["stt"])
+    message_vi = (
+        f"T_BHTT của dòng {claimed} VND cao hơn phần quỹ BHYT chi trả {allowed} VND ({formula}) "
+        f"là {over} VND."
+    )
+    return META.hit(p, message, amount=excess, inputs=inputs, table=table, line=line["stt"],
+                    message_vi=message_vi, threshold=f"±{inputs['tolerance_vnd']} VND")

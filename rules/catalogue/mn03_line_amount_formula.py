@@ -92,10 +92,13 @@ def _hit(p: Params, table: str, line: Record, bv: float, price: float) -> Hit | 
         "wrong": ",".join(wrong),
         "tolerance_vnd": f"{p.values['tolerance_vnd']:g}",
     }
-    diffs = "; ".join(
-        f"{name} {money(line[name.lower()])} vs {money(expected)}"
-        for name, expected in (("THANH_TIEN_BV", bv), ("THANH_TIEN_BH", bh)) if name in wrong
-    )
+    shown = [(name, money(line[name.lower()]), money(expected))
+             for name, expected in (("THANH_TIEN_BV", bv), ("THANH_TIEN_BH", bh)) if name in wrong]
+    diffs = "; ".join(f"{name} {actual} vs {expected}" for name, actual, expected in shown)
+    diffs_vi = "; ".join(f"{name} {actual}, theo công thức là {expected}"
+                         for name, actual, expected in shown)
     message = f"Line amounts do not follow quantity × price × ratio: {diffs}."
+    message_vi = f"Thành tiền của dòng không đúng công thức số lượng × đơn giá × tỷ lệ: {diffs_vi}."
     amount = max(abs(off_bv), abs(off_bh))
-    return META.hit(p, message, amount=amount, inputs=inputs, table=table, line=line["stt"])
+    return META.hit(p, message, amount=amount, inputs=inputs, table=table, line=line["stt"],
+                    message_vi=message_vi, threshold=f"±{inputs['tolerance_vnd']} VND")

@@ -93,9 +93,15 @@ def _hit(p: Params, table: str, line: Record) -> Hit | None:
         "imbalance": money(imbalance),
         "tolerance_vnd": f"{p.values['tolerance_vnd']:g}",
     }
+    total, bv_text, off = inputs["parts"], inputs["thanh_tien_bv"], inputs["imbalance"]
     message = (
-        f"Line split T_BNTT + T_BNCCT + T_BHTT + T_NGUONKHAC = {money(parts)} VND but "
-        f"THANH_TIEN_BV = {money(line['thanh_tien_bv'])} VND ({money(imbalance)} VND off)."
+        f"Line split T_BNTT + T_BNCCT + T_BHTT + T_NGUONKHAC = {total} VND but "
+        f"THANH_TIEN_BV = {bv_text} VND ({off} VND off)."
+    )
+    message_vi = (
+        f"Tổng T_BNTT + T_BNCCT + T_BHTT + T_NGUONKHAC của dòng = {total} VND nhưng "
+        f"THANH_TIEN_BV = {bv_text} VND (lệch {off} VND)."
     )
     return META.hit(p, message, amount=abs(imbalance), inputs=inputs, table=table,
-                    line=line["stt"])
+                    line=line["stt"], message_vi=message_vi,
+                    threshold=f"±{inputs['tolerance_vnd']} VND")

@@ -71,9 +71,16 @@ class HeaderSplit(ClaimRule):
         inputs["parts"] = money(parts)
         inputs["imbalance"] = money(parts - total)
         inputs["tolerance_vnd"] = f"{p.values['tolerance_vnd']:g}"
+        split, bv = inputs["parts"], inputs["t_tongchi_bv"]
         message = (
-            f"Header T_BNTT + T_BNCCT + T_BHTT + T_NGUONKHAC = {money(parts)} VND but "
-            f"T_TONGCHI_BV = {money(total)} VND; every line balances within the tolerance, the "
+            f"Header T_BNTT + T_BNCCT + T_BHTT + T_NGUONKHAC = {split} VND but "
+            f"T_TONGCHI_BV = {bv} VND; every line balances within the tolerance, the "
             f"claim as a whole does not."
         )
-        return (META.hit(p, message, amount=header["t_bhtt"], inputs=inputs),)
+        message_vi = (
+            f"Tổng T_BNTT + T_BNCCT + T_BHTT + T_NGUONKHAC ở XML1 = {split} VND nhưng "
+            f"T_TONGCHI_BV = {bv} VND; từng dòng đều cân đối trong mức sai số cho phép nhưng "
+            f"toàn hồ sơ thì không."
+        )
+        return (META.hit(p, message, amount=header["t_bhtt"], inputs=inputs,
+                         message_vi=message_vi, threshold=f"±{inputs['tolerance_vnd']} VND"),)

@@ -69,8 +69,15 @@ class FeeForServiceTotal(ClaimRule):
             "t_bhtt": money(header["t_bhtt"]),
             "tolerance_vnd": f"{values['tolerance_vnd']:g}",
         }
+        declared, on_lines = inputs["t_bhtt_gdv"], inputs["lines_fee_for_service"]
+        codes = ",".join(str(m) for m in methods)
         message = (
-            f"T_BHTT_GDV {money(gdv)} VND but the fee-for-service lines (MA_PTTT in "
-            f"{','.join(str(m) for m in methods)}) claim {money(fee_for_service)} VND."
+            f"T_BHTT_GDV {declared} VND but the fee-for-service lines (MA_PTTT in {codes}) "
+            f"claim {on_lines} VND."
         )
-        return (META.hit(p, message, amount=header["t_bhtt"], inputs=inputs),)
+        message_vi = (
+            f"T_BHTT_GDV {declared} VND nhưng các dòng thanh toán theo giá dịch vụ (MA_PTTT "
+            f"thuộc {codes}) đề nghị {on_lines} VND."
+        )
+        return (META.hit(p, message, amount=header["t_bhtt"], inputs=inputs,
+                         message_vi=message_vi, threshold=f"±{inputs['tolerance_vnd']} VND"),)

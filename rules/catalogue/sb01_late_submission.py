@@ -59,15 +59,22 @@ class LateSubmission(ClaimRule):
         max_hours = p.values["max_hours"]
         if delay_s <= max_hours * 3600:
             return NO_HITS
+        limit = f"{max_hours:g}"
         inputs = {
             "ngay_ttoan_local": paid_local.isoformat(sep=" "),
             "utc_offset_hours": f"{offset:g}",
             "submitted_at_utc": received.astimezone(UTC).isoformat(sep=" "),
             "delay_hours": f"{delay_s / 3600:.2f}",
-            "max_hours": f"{max_hours:g}",
+            "max_hours": limit,
         }
+        delay, paid = f"{delay_s / 3600:.1f}", f"{paid_local:%Y-%m-%d %H:%M}"
         message = (
-            f"Claim received {delay_s / 3600:.1f} h after settlement at "
-            f"{paid_local:%Y-%m-%d %H:%M} (local); the limit is {max_hours:g} h."
+            f"Claim received {delay} h after settlement at {paid} (local); the limit is "
+            f"{limit} h."
         )
-        return (META.hit(p, message, amount=0.0, inputs=inputs),)
+        message_vi = (
+            f"Hồ sơ được nhận sau {delay} giờ kể từ thời điểm thanh toán {paid} (giờ địa "
+            f"phương); thời hạn gửi là {limit} giờ."
+        )
+        return (META.hit(p, message, amount=0.0, inputs=inputs, message_vi=message_vi,
+                         threshold=f"{limit} h"),)

@@ -94,7 +94,10 @@ class PractitionerNotListed(ClaimRule):
         return hits
 
     @staticmethod
-    def _problems(lookup: _Lookup, line: Record, table: str, check_scope: bool) -> list[str]:
+    def _problems(
+        lookup: _Lookup, line: Record, table: str, check_scope: bool
+    ) -> list[tuple[str, str]]:
+        """What is wrong with the line's practitioners, as (English, Vietnamese) phrases."""
         problems = []
         group = str(line["ma_nhom"])
         for role in _ROLES[table]:
@@ -102,26 +105,32 @@ class PractitionerNotListed(ClaimRule):
             for code in split_codes(line[role]):
                 entry = lookup.entry(code, on)
                 if entry is None:
-                    problems.append(f"{role.upper()} {code} is not in the staff list on {on}")
+                    who = f"{role.upper()} {code}"
+                    problems.append((f"{who} is not in the staff list on {on}",
+                                     f"{who} không có trong danh sách nhân sự của cơ sở ngày {on}"))
                     continue
                 scope = scope_of(entry) if check_scope else frozenset()
                 if scope and group not in scope:
-                    problems.append(
-                        f"{role.upper()} {code} may not order or perform MA_NHOM {group} "
-                        f"(scope {';'.join(sorted(scope, key=int))})"
-                    )
+                    who, allowed = f"{role.upper()} {code}", ";".join(sorted(scope, key=int))
+                    problems.append((
+                        f"{who} may not order or perform MA_NHOM {group} (scope {allowed})",
+                        f"{who} không được chỉ định hoặc thực hiện MA_NHOM {group} (phạm vi hành "
+                        f"nghề {allowed})",
+                    ))
         return problems
 
     @staticmethod
-    def _hit(p: Params, table: str, line: Record, problems: list[str]) -> Hit:
+    def _hit(p: Params, table: str, line: Record, problems: list[tuple[str, str]]) -> Hit:
+        listed = "; ".join(en for en, _ in problems)
         inputs = {
             "ma_bac_si": line["ma_bac_si"],
             "nguoi_thuc_hien": line.get("nguoi_thuc_hien") or "",
             "ma_nhom": str(line["ma_nhom"]),
             "ngay_yl": line["ngay_yl"].isoformat(sep=" "),
-            "problems": "; ".join(problems),
+            "problems": listed,
             "line_t_bhtt": money(line["t_bhtt"]),
         }
-        message = f"{table} line {line['stt']}: {'; '.join(problems)}."
+        message = f"{table} line {line['stt']}: {listed}."
+        message_vi = f"{table} dòng {line['stt']}: {'; '.join(vi for _, vi in problems)}."
         return META.hit(p, message, amount=line["t_bhtt"], inputs=inputs, table=table,
-                        line=line["stt"])
+                        line=line["stt"], message_vi=message_vi)

@@ -55,18 +55,26 @@ _MACHINE = itemgetter("ma_may")
 _TESTS = groups_of("groups")
 
 
-def _machine_problems(ctx: Context, facility: str, line: Record, machines: list[str]) -> list[str]:
+_EMPTY = (("MA_MAY is empty", "MA_MAY để trống"),)
+
+
+def _machine_problems(
+    ctx: Context, facility: str, line: Record, machines: list[str]
+) -> list[tuple[str, str]]:
+    """What is wrong with the line's machines, as (English, Vietnamese) phrases."""
     on = line_day(line)
     service = line["ma_dich_vu"]
     problems = []
     for machine in machines:
         entry = ctx.catalog.find(EQUIPMENT, facility, machine, on)
         if entry is None:
-            problems.append(f"machine {machine} is not registered on {on}")
+            problems.append((f"machine {machine} is not registered on {on}",
+                             f"máy {machine} chưa được đăng ký vào ngày {on}"))
             continue
         allowed = split_codes((entry.get("attributes") or {}).get("services"))
         if allowed and service not in allowed:
-            problems.append(f"machine {machine} is not registered for service {service}")
+            problems.append((f"machine {machine} is not registered for service {service}",
+                             f"máy {machine} không được đăng ký cho dịch vụ {service}"))
     return problems
 
 
@@ -84,12 +92,13 @@ class MachineCode(ClaimRule):
         if not listed and all(map(_MACHINE, tests)):
             return NO_HITS  # every machine code present, no list to check them against
         hits: list[Hit] = []
+        problems: Sequence[tuple[str, str]]
         for line in tests:
             machines = split_codes(line["ma_may"])
             if not machines:
                 if claim["source_standard"] in p.values["skip_standards"]:
                     continue
-                problems = ["MA_MAY is empty"]
+                problems = _EMPTY
             else:
                 if not listed:
                     continue
@@ -99,15 +108,18 @@ class MachineCode(ClaimRule):
             if ctx.catalog.find(SERVICE, facility, line["ma_dich_vu"], line["ngay_yl"].date()) \
                     is None:
                 continue  # the whole line is CT01's
+            found = "; ".join(en for en, _ in problems)
             inputs = {
                 "ma_dich_vu": line["ma_dich_vu"],
                 "ma_nhom": str(line["ma_nhom"]),
                 "ma_may": line["ma_may"] or "",
                 "day": line_day(line).isoformat(),
-                "problems": "; ".join(problems),
+                "problems": found,
                 "line_t_bhtt": money(line["t_bhtt"]),
             }
-            message = f"XML3 line {line['stt']} ({line['ma_dich_vu']}): {'; '.join(problems)}."
+            stt, code = line["stt"], line["ma_dich_vu"]
+            message = f"XML3 line {stt} ({code}): {found}."
+            message_vi = f"XML3 dòng {stt} ({code}): {'; '.join(vi for _, vi in problems)}."
             hits.append(META.hit(p, message, amount=line["t_bhtt"], inputs=inputs,
-                                 table="XML3", line=line["stt"]))
+                                 table="XML3", line=line["stt"], message_vi=message_vi))
         return hits

@@ -52,8 +52,8 @@ class DischargeBeforeAdmission(ClaimRule):
             "ngay_ra": discharged.isoformat(sep=" "),
             "t_bhtt": money(header["t_bhtt"]),
         }
-        message = (
-            f"Discharge {discharged:%Y-%m-%d %H:%M} is before admission "
-            f"{admitted:%Y-%m-%d %H:%M}."
-        )
-        return (META.hit(p, message, amount=header["t_bhtt"], inputs=inputs),)
+        out, into = f"{discharged:%Y-%m-%d %H:%M}", f"{admitted:%Y-%m-%d %H:%M}"
+        message = f"Discharge {out} is before admission {into}."
+        message_vi = f"Thời điểm ra viện {out} trước thời điểm vào viện {into}."
+        return (META.hit(p, message, amount=header["t_bhtt"], inputs=inputs,
+                         message_vi=message_vi),)

@@ -39,6 +39,8 @@ META = RuleMeta(
     param_names=("blocking_status",),
 )
 
+_STATUS_VI = {"under_appraisal": "đang trong quá trình giám định"}
+
 
 class ResubmittedUnderAppraisal(ClaimRule):
     meta = META
@@ -73,4 +75,8 @@ class ResubmittedUnderAppraisal(ClaimRule):
             f"Claim {facility}/{claim_id} version {version} replaces version {last['version']} "
             f"with different content while that version is still {status}."
         )
-        return (META.hit(p, message, amount=t_bhtt, inputs=inputs),)
+        message_vi = (
+            f"Hồ sơ {facility}/{claim_id} lần gửi {version} thay thế lần gửi {last['version']} "
+            f"bằng nội dung khác trong khi lần gửi đó vẫn {_STATUS_VI.get(status, status)}."
+        )
+        return (META.hit(p, message, amount=t_bhtt, inputs=inputs, message_vi=message_vi),)

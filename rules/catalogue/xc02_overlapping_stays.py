@@ -64,8 +64,9 @@ def overlap_partners(
 
 def _pair(
     start: datetime, end: datetime, other: Record, other_start: datetime, other_end: datetime
-) -> tuple[dict[str, str], str]:
-    """Inputs and message of a hit on one stay (``start``–``end``) naming the other claim."""
+) -> tuple[dict[str, str], str, str]:
+    """Inputs and messages (English, Vietnamese) of a hit on one stay (``start``–``end``)
+    naming the other claim."""
     inputs = {
         "admitted": start.isoformat(sep=" "),
         "discharged": end.isoformat(sep=" "),
@@ -75,12 +76,17 @@ def _pair(
         "other_admitted": other_start.isoformat(sep=" "),
         "other_discharged": other_end.isoformat(sep=" "),
     }
+    mine = f"{start:%Y-%m-%d %H:%M} → {end:%Y-%m-%d %H:%M}"
+    theirs = f"{other_start:%Y-%m-%d %H:%M} → {other_end:%Y-%m-%d %H:%M}"
     message = (
-        f"Inpatient stay {start:%Y-%m-%d %H:%M} → {end:%Y-%m-%d %H:%M} overlaps the stay at "
-        f"{other['facility']} (claim {other['claim_id']}) "
-        f"{other_start:%Y-%m-%d %H:%M} → {other_end:%Y-%m-%d %H:%M}."
+        f"Inpatient stay {mine} overlaps the stay at {other['facility']} "
+        f"(claim {other['claim_id']}) {theirs}."
     )
-    return inputs, message
+    message_vi = (
+        f"Đợt điều trị nội trú {mine} trùng thời gian với đợt điều trị nội trú tại cơ sở "
+        f"{other['facility']} (hồ sơ {other['claim_id']}) {theirs}."
+    )
+    return inputs, message, message_vi
 
 
 class OverlappingStays(ClaimRule):
@@ -93,11 +99,12 @@ class OverlappingStays(ClaimRule):
         header = ctx.claim["header"]
         hits = []
         for v in partners:
-            inputs, message = _pair(
+            inputs, message, message_vi = _pair(
                 header["ngay_vao"], header["ngay_ra"], v, v["admitted"], v["discharged"]
             )
             inputs["t_bhtt"] = money(header["t_bhtt"])
-            hits.append(META.hit(p, message, amount=header["t_bhtt"], inputs=inputs))
+            hits.append(META.hit(p, message, amount=header["t_bhtt"], inputs=inputs,
+                                 message_vi=message_vi))
         return hits
 
 
@@ -107,10 +114,10 @@ def hit_for_partner(partner_visit: Record, claim: Record, rule_version: str) -> 
     header = claim["header"]
     decision = partner_visit.get("decision") or {}
     requested = float(decision.get("requested", 0.0))
-    inputs, message = _pair(
+    inputs, message, message_vi = _pair(
         partner_visit["admitted"], partner_visit["discharged"], claim,
         header["ngay_vao"], header["ngay_ra"],
     )
     inputs["t_bhtt"] = money(requested)
     p = Params(rule_version, META.effective_from, None)
-    return META.hit(p, message, amount=requested, inputs=inputs)
+    return META.hit(p, message, amount=requested, inputs=inputs, message_vi=message_vi)

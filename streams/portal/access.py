@@ -10,7 +10,9 @@ from __future__ import annotations
 import logging
 
 from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException
 
 from streams.portal.auth import Credential, Credentials
 
@@ -58,8 +60,27 @@ class Access:
                           f"facility {facility!r}")
 
 
+_FRAMEWORK_REASONS = {404: "not_found", 405: "method_not_allowed"}
+
+
 def install(app: FastAPI) -> None:
-    """Answer :class:`Refused` and :class:`Unavailable` in the portal's error shape."""
+    """Answer :class:`Refused`, :class:`Unavailable` and the framework's own refusals (bad
+    parameters, no such route or method) in the portal's error shape."""
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid(_request: Request, exc: RequestValidationError) -> JSONResponse:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in e.get('loc', ()))}: {e.get('msg', 'invalid')}"
+            for e in exc.errors()
+        )
+        return error_response(422, "invalid_request", problems or "invalid request")
+
+    @app.exception_handler(HTTPException)
+    async def framework(_request: Request, exc: HTTPException) -> JSONResponse:
+        reason = _FRAMEWORK_REASONS.get(exc.status_code, "http_error")
+        response = error_response(exc.status_code, reason, str(exc.detail))
+        response.headers.update(exc.headers or {})
+        return response
 
     @app.exception_handler(Refused)
     async def refused(_request: Request, exc: Refused) -> JSONResponse:

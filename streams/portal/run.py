@@ -30,11 +30,11 @@ _DECISION = ("SELECT facility, claim_id, version, revision, outcome, requested, 
 _DECISION_COLUMNS = ("facility", "ma_lk", "version", "revision", "outcome", "requested",
                      "approved", "rejected", "rules_version", "hit_count", "warned",
                      "submitted_at", "decided_at")
-_HITS = ("SELECT code, severity, title, table, line, amount, message, legal_basis "
-         "FROM rule_hits FINAL WHERE facility = %(f)s AND claim_id = %(c)s AND version = %(v)s "
-         "AND revision = %(r)s ORDER BY code, table, line, occurrence")
+_HITS = ("SELECT code, severity, title, table, line, amount, message, message_vi, threshold, "
+         "legal_basis FROM rule_hits FINAL WHERE facility = %(f)s AND claim_id = %(c)s "
+         "AND version = %(v)s AND revision = %(r)s ORDER BY code, table, line, occurrence")
 _HIT_COLUMNS = ("code", "severity", "title", "table", "line", "amount", "message",
-                "legal_basis")
+                "message_vi", "threshold", "legal_basis")
 
 
 class KafkaPublisher:
@@ -109,14 +109,32 @@ def _plain(value: Any) -> Any:
 
 def build_portal(settings: Settings) -> FastAPI:
     """The portal app on the real Kafka and ClickHouse (topics created when missing)."""
+    from streams.catalogs import CardRegistry
+    from streams.feed import ReferenceFeed
+    from streams.portal.auth import FacilityRegister
+    from streams.portal.cards_api import WorkerHistory, cards_router
+    from streams.portal.catalog_api import LockedSnapshot, portal_catalogs
+    from streams.portal.results_api import ClickHouseListing, results_router
+
     create_topics(settings)
     ensure_topic(settings)
     kafka = producer(settings)
+    codec = Codec.from_settings(settings)
     write = kafka_writer(settings, kafka, settings.portal_ack_seconds)
     receipts = load_receipts(settings, write)
-    return create_portal(settings, publish=KafkaPublisher(settings, kafka, Codec.from_settings(
-        settings)), receipts=receipts, results=ClickHouseResults(connect(settings)),
-        credentials=Credentials.load(settings.portal_credentials))
+    # Cards (and catalogs) read to the end, then followed: a daemon thread for the process.
+    feed = ReferenceFeed(settings, codec.decode, LockedSnapshot(), CardRegistry())
+    feed.load()
+    feed.follow()
+    listing = ClickHouseListing(connect(settings))
+    worker = settings.portal_worker_url or f"http://127.0.0.1:{settings.worker_web_port}"
+    history = WorkerHistory(worker, settings.portal_worker_timeout)
+    register = FacilityRegister.load(settings.portal_facility_register)
+    return create_portal(settings, publish=KafkaPublisher(settings, kafka, codec),
+        receipts=receipts, results=ClickHouseResults(connect(settings)),
+        credentials=Credentials.load(settings.portal_credentials, register),
+        routers=(cards_router(feed.cards, history), results_router(listing),
+                 portal_catalogs(settings, feed.catalog)))
 
 
 def serve(settings: Settings) -> None:

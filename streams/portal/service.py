@@ -194,7 +194,10 @@ def create_portal(settings: Settings, *, publish: Publish, receipts: ReceiptStor
         cred = authenticate(request)
         require(cred, facility, "unlock claims of")
         if not cred.appraiser:
-            raise Refused(403, "forbidden", "only province or central roles may unlock")
+            log.warning("refused: %s (%s %s) may not unlock claims", cred.name, cred.role,
+                        cred.scope)
+            raise Refused(403, "forbidden", "only agency roles (district, province, central) "
+                          "may unlock")
         with submit_lock:
             try:
                 done = receipts.unlock(facility, ma_lk, by=cred.name,

@@ -132,7 +132,19 @@ def build_catalog(rng: random.Random, facilities: list[Facility], period_start: 
         _facility_entries(rng, catalog, f, period_start)
         if f.tier in LISTED_TIERS:
             catalog.entries.extend(_lists(f, national_from))
+    catalog.entries.extend(_visiting_rows(national_from))
     return catalog
+
+
+# Visiting practitioners (streams/sim/visiting.py, XC03): registered at every facility by a
+# national STAFF row, never drawn for clean claims.
+VISITING = tuple(f"{900000 + i:06d}/TW-CCHN" for i in range(1, 9))
+
+
+def _visiting_rows(since: date) -> list[dict[str, Any]]:
+    return [{"kind": STAFF, "code": code, "facility": "", "name": code, "unit": "",
+             "ma_nhom": 0, "price": 0.0, "tt_thau": None, "valid_from": since,
+             "valid_to": None, "attributes": {"licence": code}} for code in VISITING]
 
 
 def _lists(f: Facility, since: date) -> list[dict[str, Any]]:

@@ -20,18 +20,22 @@ from typing import Any
 
 import orjson
 
+from streams.sim import cross
 from streams.sim.catalog import Catalog
 from streams.sim.claims import Draft, build_claim, choose_visit
 from streams.sim.violations import (
     CODES,
     INPATIENT_ONLY,
     OUTPATIENT_ONLY,
+    PAIRED,
+    PARTNERS,
     SINGLE,
     inject,
     resubmission,
     shift,
 )
-from streams.sim.world import World
+from streams.sim.visiting import two_places
+from streams.sim.world import Person, World
 
 UTC_OFFSET = timedelta(hours=7)  # Vietnam, no daylight saving
 WINDOW_DAYS = 30
@@ -72,24 +76,26 @@ def plan_jobs(rng: random.Random, n: int, violations: float, window_start: datet
     """``n`` claims; ``violations`` of them labelled, the labels spread evenly over the codes.
 
     An XC01 job is a clean claim plus its labelled second version; an XC02 job is two labelled
-    claims. At most K/(K+1) of the claims can be labelled (K codes): each XC01 needs a clean
-    original.
+    claims; XC04, XC05 and CB09 jobs add clean partner visits (``PARTNERS``). At most
+    K/(K+P) of the claims can be labelled (K codes, P partner claims per round of codes).
     """
     k = len(CODES)
-    labelled = min(round(n * violations), k * n // (k + 1))
+    labelled = min(round(n * violations), k * n // (k + sum(PARTNERS.values())))
     counts = dict.fromkeys(CODES, labelled // k)
     for code in rng.sample(CODES, labelled % k):
         counts[code] += 1
-    if counts["XC02"] % 2:  # XC02 labels come in pairs
-        counts["XC02"] -= 1
-        counts["CB01"] += 1
-    while labelled + counts["XC01"] > n:
-        counts["XC01"] -= 1
+    for code in PAIRED:  # their labels come in pairs
+        if counts[code] % 2:
+            counts[code] -= 1
+            counts["CB01"] += 1
+    while labelled + _partners(counts) > n:
+        costly = max((c for c in PARTNERS if counts[c]), key=lambda c: PARTNERS[c])
+        counts[costly] -= 1
         labelled -= 1
     codes: list[str | None] = []
     for code in CODES:
-        codes += [code] * (counts[code] // 2 if code == "XC02" else counts[code])
-    codes += [None] * (n - labelled - counts["XC01"])
+        codes += [code] * (counts[code] // 2 if code in PAIRED else counts[code])
+    codes += [None] * (n - labelled - _partners(counts))
     # Overlap pairs and some injections are inpatient: draw the other inpatients so the overall
     # share stays ~7 % where it can.
     forced = counts["XC02"] + sum(counts[c] for c in INPATIENT_ONLY)
@@ -100,11 +106,17 @@ def plan_jobs(rng: random.Random, n: int, violations: float, window_start: datet
         inpatient = what == "XC02" or what in INPATIENT_ONLY or (
             what not in OUTPATIENT_ONLY and rng.random() < share)
         start, end = (8 * 60, 16 * 60) if inpatient else (8 * 60 + 30, 17 * 60 + 30)
-        paid = window_start + timedelta(days=rng.randrange(WINDOW_DAYS),
+        # Jobs whose later claims come days after the first start early enough to fit.
+        days = WINDOW_DAYS - cross.LEAD_DAYS.get(what or "", 0)
+        paid = window_start + timedelta(days=rng.randrange(days),
                                         minutes=rng.randint(start, end))
         jobs.append(Job(paid, inpatient, what))
     order = sorted(range(len(jobs)), key=lambda i: (jobs[i].paid, i))
     return [jobs[i] for i in order]
+
+
+def _partners(counts: dict[str, int]) -> int:
+    return sum(counts[code] * extra for code, extra in PARTNERS.items())
 
 
 class Scheduler:
@@ -118,6 +130,8 @@ class Scheduler:
         self._numbers: dict[str, int] = {}
         # CB08 needs a person whose registry holds a replaced card: draw only among those.
         self._replaced = [p for p in world.persons if p.old_card is not None] or world.persons
+        self._log = cross.VisitLog()  # keeps clean visits clear of XC04/XC05
+        self._retired: set[str] = set()  # CB09 persons: their year's co-payment is spent
 
     def run(self, jobs: list[Job]) -> Iterator[SimClaim]:
         heap: list[tuple[datetime, int, SimClaim]] = []
@@ -136,9 +150,12 @@ class Scheduler:
         rng, world = self.rng, self.world
         for _ in range(_ATTEMPTS):
             person = rng.choice(self._replaced if job.code == "CB08" else world.persons)
+            if person.person_key in self._retired:
+                continue
             first = build_claim(rng, self.catalog, choose_visit(rng, world, person, job.inpatient),
                                 job.paid)
             drafts = [first]
+            other: tuple[Person, Draft] | None = None  # XC03: another person's visit, booked
             # Injected before the person's calendar is checked: CL06 moves NGAY_VAO.
             if job.code in SINGLE and not inject(job.code, rng, first, self.catalog):
                 continue
@@ -147,15 +164,56 @@ class Scheduler:
                 if second is None:
                     continue
                 drafts.append(second)
-            span = (min(d.header["ngay_vao"] for d in drafts) - _PAD,
-                    max(d.header["ngay_ttoan"] for d in drafts) + _PAD)
+            elif job.code == "XC03":
+                other = two_places(rng, world, self.catalog, first)
+                if other is None or not self._book(*other):
+                    continue
+                drafts.append(other[1])
+            elif job.code in cross.LABELLED_LAST:
+                more = self._cross(job.code, first)
+                if not more:
+                    continue
+                drafts += more
+            mine = drafts[:1] if job.code == "XC03" else drafts  # XC03: the other is booked
+            span = (min(d.header["ngay_vao"] for d in mine) - _PAD,
+                    max(d.header["ngay_ttoan"] for d in mine) + _PAD)
             taken = self._busy.setdefault(person.person_key, [])
             if any(s < span[1] and span[0] < e for s, e in taken):
+                if other is not None:
+                    self._unbook(*other)
+                continue
+            if job.code == "CB09" and any(e > span[0] for _, e in taken):
+                continue  # a visit after the stays would count their co-payments too
+            seen = [cross.seen_of(d, job.code == "XC05" and d is drafts[-1]) for d in mine]
+            if not self._log.fits(person.person_key, seen, pair_ok=job.code == "XC04"):
+                if other is not None:
+                    self._unbook(*other)
                 continue
             taken.append(span)
+            self._log.add(person.person_key, seen)
+            if job.code == "CB09":
+                self._retired.add(person.person_key)
             return self._finish(job, drafts)
         raise RuntimeError(f"no free person found for a claim settled at {job.paid} "
                            f"(violation {job.code}, inpatient {job.inpatient})")
+
+    def _book(self, person: Person, draft: Draft) -> bool:
+        """Reserve ``draft``'s time in ``person``'s calendar and visit log, if both allow it."""
+        span = (draft.header["ngay_vao"] - _PAD, draft.header["ngay_ttoan"] + _PAD)
+        taken = self._busy.setdefault(person.person_key, [])
+        seen = [cross.seen_of(draft)]
+        if person.person_key in self._retired or any(
+                s < span[1] and span[0] < e for s, e in taken) or not self._log.fits(
+                person.person_key, seen):
+            return False
+        taken.append(span)
+        self._log.add(person.person_key, seen)
+        return True
+
+    def _unbook(self, person: Person, draft: Draft) -> None:
+        span = (draft.header["ngay_vao"] - _PAD, draft.header["ngay_ttoan"] + _PAD)
+        self._busy[person.person_key].remove(span)
+        self._log.remove(person.person_key, cross.seen_of(draft))
 
     def _overlapping(self, first: Draft) -> Draft | None:
         """An inpatient stay elsewhere that starts during ``first`` and ends after it."""
@@ -173,6 +231,21 @@ class Scheduler:
         after = lo + timedelta(minutes=self.rng.randint(0, int((hi - lo).total_seconds() // 60)))
         shift(second, a["ngay_ra"] + after - b["ngay_ra"])
         return second
+
+    def _cross(self, code: str, first: Draft) -> list[Draft]:
+        """The other visits of an XC04/XC05/CB09 job, the labelled one last; [] when the
+        person or draft cannot carry the violation."""
+        rng, world, catalog = self.rng, self.world, self.catalog
+        if code == "XC04":
+            visit = choose_visit(rng, world, first.visit.person, False,
+                                 exclude=first.claim["facility"])
+            second = cross.same_day_elsewhere(rng, catalog, first, visit)
+            return [second] if second is not None else []
+        if code == "XC05":
+            return cross.frequent_visits(rng, world, catalog, first)
+        prior = self._log.copay(first.visit.person.person_key, first.header["ngay_vao"].year)
+        later = cross.over_ceiling(rng, world, catalog, first, prior)
+        return [later] if later is not None else []
 
     def _name(self, draft: Draft) -> None:
         fac = draft.claim["facility"]
@@ -197,7 +270,15 @@ class Scheduler:
             room = int((paid + timedelta(hours=22) - sent).total_seconds())
             again = sent + timedelta(seconds=rng.randint(20 * 60, max(20 * 60, room)))
             out = [(first, frozenset(), sent), (second, frozenset({code}), again)]
-        else:  # XC02: the later stay is sent after the earlier one
+        elif code in cross.LABELLED_LAST:
+            out = [(first, frozenset(), sent)]
+            for i, draft in enumerate(drafts[1:], start=2):
+                self._name(draft)
+                own = to_utc(draft.header["ngay_ttoan"]) + timedelta(
+                    seconds=rng.randint(120, 6 * 3600))
+                at = max(own, out[-1][2] + timedelta(seconds=rng.randint(60, 1800)))
+                out.append((draft, frozenset({code}) if i == len(drafts) else frozenset(), at))
+        else:  # XC02, XC03: the later claim is sent after the earlier one
             second = drafts[1]
             self._name(second)
             own = to_utc(second.header["ngay_ttoan"]) + timedelta(

@@ -3,7 +3,8 @@
 Each injector keeps the rest of the claim consistent (money recomputed, times in order), so
 the labelled code is the only one a correct rule engine reports. SB01 (a late ``submitted_at``),
 XC01 (a second version) and XC02 (an overlapping stay elsewhere) involve submission times or a
-second claim and are made by the scheduler with :func:`resubmission` and :func:`shift`.
+second claim and are made by the scheduler with :func:`resubmission` and :func:`shift`; XC04,
+XC05 and CB09 need other visits of the person and are made by ``streams.sim.cross``.
 """
 
 from __future__ import annotations
@@ -27,11 +28,18 @@ CODES = (
     "CB02", "CB03", "CB04", "CB05", "CB06", "CB07", "CB08",
     "CT03", "CT04", "CT05", "CT06", "CT07",
     "MN02", "MN03", "MN04", "MN05", "MN06",
+    "XC04", "XC05", "CB09", "XC03",
 )
 # Codes needing an inpatient stay, or an outpatient visit (MA_LOAI_KCB 01), to be injected.
 INPATIENT_ONLY = frozenset({"CB02", "CB05", "CB07", "CL01", "CL02", "CL03", "CL12", "CL13",
-                            "CT06", "CT07"})
-OUTPATIENT_ONLY = frozenset({"TM01", "CB06", "CL04", "CL05", "CL06", "CL07"})
+                            "CT06", "CT07", "CB09"})
+OUTPATIENT_ONLY = frozenset({"TM01", "CB06", "CL04", "CL05", "CL06", "CL07", "XC04", "XC05",
+                             "XC03"})
+# Codes whose job makes two labelled claims (two stays of a person; two patients of one
+# practitioner).
+PAIRED = ("XC02", "XC03")
+# Clean claims a job makes besides its labelled one(s) (XC05: the visits it goes over).
+PARTNERS = {"XC01": 1, "XC04": 1, "XC05": 6, "CB09": 1}
 Injector = Callable[[random.Random, Draft, Catalog], bool]
 
 

@@ -11,15 +11,14 @@ from typing import Any
 import pytest
 
 from streams import db
-from streams.settings import Settings
+from streams.settings import ROOT, Settings
 from streams.sink import insert_tables
 from streams.sink_rows import TABLE_COLUMNS, claim_tables, decision_tables
 from tests.unit.test_sink_rows import NOW, make_claim, make_decision, make_hit
 
 pytestmark = pytest.mark.clickhouse
 
-LABELS = ["0001_claims", "0002_claim_lines", "0003_decisions", "0004_rule_hits",
-          "0005_facility_daily"]
+LABELS = sorted(p.stem for p in (ROOT / "infra" / "migrations").glob("*.sql"))
 
 
 def test_migrations_apply_on_a_fresh_database_and_rerun_is_a_no_op(isolated: Settings) -> None:
@@ -30,7 +29,8 @@ def test_migrations_apply_on_a_fresh_database_and_rerun_is_a_no_op(isolated: Set
     client = db.connect(isolated)
     tables = {name for (name,) in client.execute("SHOW TABLES")}
     assert tables == {"schema_migrations", "claims", "claim_lines", "decisions", "rule_hits",
-                      "current_rule_hits", "facility_daily"}
+                      "current_rule_hits", "facility_daily", "claim_payloads", "replay_runs",
+                      "replay_decisions"}
     ledger = client.execute("SELECT id, name FROM schema_migrations ORDER BY id")
     assert [f"{i:04d}_{n}" for i, n in ledger] == LABELS
 
@@ -125,8 +125,8 @@ def test_the_highest_revision_wins_whatever_the_insert_order(isolated: Settings)
     assert got == [(2, "WARN", ["XC02"], 1)]
     daily = client.execute("SELECT claims, warned_claims FROM facility_daily")
     assert daily == [(1, 1)]
-    current = client.execute("SELECT code, revision FROM current_rule_hits")
-    assert current == [("XC02", 2)]
+    current = client.execute("SELECT code, revision, message_vi, threshold FROM current_rule_hits")
+    assert current == [("XC02", 2, "XC02 thông báo", "10.00 VND")]  # 0009 re-created the view
 
 
 def test_values_round_trip_with_zones_decimals_and_nulls(isolated: Settings) -> None:

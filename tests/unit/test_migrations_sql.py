@@ -9,8 +9,13 @@ from pathlib import Path
 import pytest
 
 from streams.db import Migration, MigrationError, load_migrations, split_statements
+from streams.replay_core import REPLAY_COLUMNS
+from streams.replay_store import RUN_COLUMNS
 from streams.settings import ROOT
 from streams.sink_rows import TABLE_COLUMNS
+
+# Every table and the columns its writer inserts: the sink's, and hireview replay's.
+WRITERS = {**TABLE_COLUMNS, "replay_decisions": REPLAY_COLUMNS, "replay_runs": RUN_COLUMNS}
 
 MIGRATIONS = ROOT / "infra" / "migrations"
 
@@ -52,15 +57,23 @@ def test_no_construct_unsupported_by_clickhouse_18_16(
 
 
 def test_every_statement_can_be_rerun(migrations: list[Migration]) -> None:
-    # A migration that failed half way is applied again from its first statement.
+    # A migration that failed half way is applied again from its first statement. 18.16 has no
+    # ADD COLUMN IF NOT EXISTS, so an ALTER cannot be re-run: it must be alone in its migration,
+    # one ALTER adding every column (it applies all of them or none).
     for m in migrations:
         for s in m.statements:
-            assert re.match(r"CREATE (TABLE|VIEW|DATABASE) IF NOT EXISTS ", s), (m.label, s[:60])
+            if s.startswith("ALTER TABLE"):
+                assert len(m.statements) == 1, f"{m.label}: an ALTER must be alone"
+                assert re.match(r"ALTER TABLE \w+\s+ADD COLUMN ", s), (m.label, s[:60])
+                assert not re.search(r"\b(AFTER|FIRST)\b", s), "added columns go last"
+                continue
+            assert re.match(r"CREATE (TABLE|VIEW|DATABASE) IF NOT EXISTS |DROP TABLE IF EXISTS ",
+                            s), (m.label, s[:60])
 
 
 def test_tables_use_explicit_replacing_merge_tree(migrations: list[Migration]) -> None:
     tables = [s for m in migrations for s in m.statements if s.startswith("CREATE TABLE")]
-    assert len(tables) == 4
+    assert len(tables) == len(WRITERS)
     for s in tables:
         assert re.search(r"ENGINE = ReplacingMergeTree\(\w+\)\s+PARTITION BY toYYYYMM\(\w+\)\s+"
                          r"ORDER BY \([\w, ]+\)$", s), s[-200:]
@@ -71,12 +84,24 @@ def _ddl_columns(statement: str) -> tuple[str, ...]:
     return tuple(line.split()[0] for line in body.strip().splitlines() if line.strip())
 
 
+def _added_columns(statement: str) -> tuple[str, tuple[str, ...]]:
+    """Table and column names of an ``ALTER TABLE t ADD COLUMN a ..., ADD COLUMN b ...``."""
+    table = statement.split()[2]
+    return table, tuple(re.findall(r"ADD COLUMN (\w+)", statement))
+
+
 def test_table_columns_match_the_row_builders(migrations: list[Migration]) -> None:
     ddl = {re.search(r"CREATE TABLE IF NOT EXISTS (\w+)", s).group(1): s  # type: ignore[union-attr]
            for m in migrations for s in m.statements if s.startswith("CREATE TABLE")}
-    assert set(ddl) == set(TABLE_COLUMNS)
-    for table, columns in TABLE_COLUMNS.items():
-        assert _ddl_columns(ddl[table]) == columns, table
+    assert set(ddl) == set(WRITERS)
+    got = {table: _ddl_columns(statement) for table, statement in ddl.items()}
+    for m in migrations:  # in order: ADD COLUMN appends
+        for s in m.statements:
+            if s.startswith("ALTER TABLE"):
+                table, added = _added_columns(s)
+                got[table] += added
+    for table, columns in WRITERS.items():
+        assert got[table] == columns, table
 
 
 def test_decisions_version_column_is_the_revision() -> None:

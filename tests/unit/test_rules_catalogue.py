@@ -11,13 +11,14 @@ import pytest
 
 from rules.base import ClaimRule, Params, Rule, RuleMeta, Severity
 from rules.cases import all_cases, case_files, cases_for, load_cases
-from rules.docs import describe, render_markdown, rule_doc
+from rules.docs import describe, example_hits, render_markdown, rule_doc
 from rules.engine import Engine
 from rules.params import ParamsError, check_against, read_params
 from rules.registry import all_rules, check_unique
 
 RULES = all_rules()
 CODES = [r.meta.code for r in RULES]
+CASES = all_cases()  # loaded once: reading every case file takes a quarter of a second
 
 
 @pytest.fixture(scope="module")
@@ -54,7 +55,7 @@ def test_rule_metadata(code: str) -> None:
 
 @pytest.mark.parametrize("code", CODES)
 def test_rule_has_cases(code: str) -> None:
-    cases = cases_for(code)
+    cases = [c for c in CASES if c.code == code]
     passes = [c for c in cases if c.expect == "pass"]
     fails = [c for c in cases if c.expect == "fail"]
     assert len(passes) >= 2 and len(fails) >= 2, f"{code}: need >= 2 pass and >= 2 fail cases"
@@ -138,11 +139,29 @@ def test_reference_document_lists_everything(engine: Engine) -> None:
     assert engine.version in doc
     for rule in engine.rules:
         assert f"## {rule.meta.code}" in doc and rule.meta.legal_basis in doc
-        for case in cases_for(rule.meta.code):
-            assert f"| {case.name} |" in doc
+        for case in CASES:
+            if case.code == rule.meta.code:
+                assert f"| {case.name} |" in doc
     for versions in engine.params.values():
         for p in versions:
             assert p.version in doc
+
+
+def test_reference_document_shows_each_rules_first_example_in_both_languages(
+    engine: Engine,
+) -> None:
+    doc = render_markdown(engine)
+    for rule in engine.rules:
+        code = rule.meta.code
+        section = doc[doc.index(f"## {code}\n"):]
+        end = section.find("\n## ", 1)
+        section = section if end < 0 else section[:end]
+        first = next(c for c in CASES if c.code == code and c.expect == "fail")
+        hit = example_hits(engine, first)[0]
+        assert f"Case `{first.name}`:" in section, code
+        english, vietnamese = f"- EN: {hit.message}", f"- VI: {hit.message_vi}"
+        assert english in section and vietnamese in section, code
+        assert section.index(vietnamese) == section.index(english) + len(english) + 1  # beside
 
 
 def test_describe_one_rule(engine: Engine) -> None:
@@ -150,3 +169,15 @@ def test_describe_one_rule(engine: Engine) -> None:
     assert text.startswith("## SB01") and "`max_hours` = 24" in text and "exactly_24_hours" in text
     with pytest.raises(LookupError, match="unknown rule code 'ZZ99'"):
         describe("ZZ99", engine)
+
+
+def test_describe_shows_both_messages_of_every_fail_case(engine: Engine) -> None:
+    text = describe("CL01", engine)
+    fails = [c for c in cases_for("CL01") if c.expect == "fail"]
+    assert len(fails) >= 2
+    for case in fails:
+        hits = example_hits(engine, case)
+        assert hits, case.id
+        for hit in hits:
+            assert f"- EN: {hit.message}" in text and f"- VI: {hit.message_vi}" in text
+            assert f"threshold: {hit.threshold}" in text

@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 
+from streams.sim.catalog import VISITING
 from streams.sim.claims import Draft, build_claim, choose_visit
 from streams.sim.violations import CODES, INPATIENT_ONLY, OUTPATIENT_ONLY, SINGLE, inject
 from streams.simulate import Simulation, generate, reference
@@ -37,10 +38,25 @@ def all_lines(claim: dict[str, Any]) -> list[dict[str, Any]]:
     return [*claim["drugs"], *claim["services"]]
 
 
+def test_xc03_pairs_two_patients_at_two_facilities_with_one_visiting_practitioner() -> None:
+    claims = by_code(generate(1500, seed=5, violations=0.5))["XC03"]
+    assert claims and len(claims) % 2 == 0
+    performers = [{row["nguoi_thuc_hien"] for row in c["services"]} & set(VISITING)
+                  for c in claims]
+    assert all(len(p) == 1 for p in performers)
+    by_who: dict[str, list[dict[str, Any]]] = {}
+    for c, p in zip(claims, performers, strict=True):
+        by_who.setdefault(next(iter(p)), []).append(c)
+    for pair in by_who.values():
+        assert len({c["facility"] for c in pair}) >= 2
+        assert len({c["person_key"] for c in pair}) >= 2
+
+
 def test_single_claim_codes_are_all_but_the_scheduled_ones() -> None:
-    assert set(CODES) - set(SINGLE) == {"XC01", "XC02", "SB01"}
+    scheduled = {"XC01", "XC02", "XC03", "SB01", "XC04", "XC05", "CB09"}
+    assert set(CODES) - set(SINGLE) == scheduled
     assert not INPATIENT_ONLY & OUTPATIENT_ONLY
-    assert set(SINGLE) >= INPATIENT_ONLY | OUTPATIENT_ONLY
+    assert set(SINGLE) | scheduled >= INPATIENT_ONLY | OUTPATIENT_ONLY
 
 
 def test_unknown_code_is_refused_by_name() -> None:

@@ -2,8 +2,9 @@
 
 Claims go, in send order, through the worker's pure pipeline (``streams.processor.appraise``)
 with catalogs and cards built from the simulation and a per-person history kept the way the
-worker keeps it (serialised between claims). XC02 labels the earlier claim through an amended
-decision, so the last decision per claim version is what is compared. The simulator injects a
+worker keeps it (serialised between claims), and the practitioner stage of XC03 run the way the
+practitioner and amendment agents run it. XC02 and XC03 label earlier claims through amended
+decisions, so the last decision per claim version is what is compared. The simulator injects a
 violation of every registered rule.
 """
 
@@ -18,8 +19,9 @@ from rules.base import Severity
 from rules.engine import Engine
 from rules.registry import all_rules
 from streams import history as hist
+from streams import practice
 from streams.catalogs import CardRegistry, CatalogSnapshot
-from streams.processor import Enrichment, appraise
+from streams.processor import Enrichment, amend_visit, appraise
 from streams.simulate import CODES, Simulation, generate
 
 NOW = datetime(2026, 6, 3, tzinfo=UTC)
@@ -37,6 +39,7 @@ def run_rules(sim: Simulation) -> dict[Key, dict[str, object]]:
         cards.put(card)
     ref = Enrichment(Engine.load(), catalog, cards)
     stored: dict[str, bytes] = {}
+    schedules: dict[str, list[dict[str, object]]] = {}  # the practitioner agent's table
     decisions: dict[Key, dict[str, object]] = {}
     for sc in sim.claims:
         person = sc.claim["person_key"]
@@ -44,6 +47,16 @@ def run_rules(sim: Simulation) -> dict[Key, dict[str, object]]:
         stored[person] = hist.dumps(out.visits)
         for decision in (out.decision, *out.amendments):
             decisions[hist.identity(decision)] = decision
+        for shift in practice.shifts_of(sc.claim, ref.engine):
+            who = shift["practitioner"]
+            schedules[who], found = practice.on_shift(schedules.get(who, []), shift, ref.engine)
+            for a in found:  # the amendment agent, on the person's partition
+                target = (a.facility, a.claim_id, a.version)
+                visits, amended = amend_visit(hist.loads(stored[a.person_key]), target, a.hit,
+                                              NOW)
+                if amended is not None:
+                    stored[a.person_key] = hist.dumps(visits)
+                    decisions[target] = amended
     return decisions
 
 

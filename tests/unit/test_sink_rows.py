@@ -61,10 +61,12 @@ def make_claim(claim_id: str = "LK1", facility: str = "79001", version: int = 1,
 
 
 def make_hit(code: str = "CT01", severity: str = "PARTIAL", table: str = "XML2",
-             line: int | None = 1, amount: float = 100.0) -> dict[str, Any]:
+             line: int | None = 1, amount: float = 100.0,
+             threshold: str | None = "10.00 VND") -> dict[str, Any]:
     return {"code": code, "rule_version": "2025.1", "severity": severity, "title": "t",
             "message": f"{code} message", "legal_basis": "QD 130 art. 1", "table": table,
-            "line": line, "amount": amount, "inputs": {"price": "12", "approved": "10"}}
+            "line": line, "amount": amount, "inputs": {"price": "12", "approved": "10"},
+            "message_vi": f"{code} thông báo", "threshold": threshold}
 
 
 def make_decision(claim_id: str = "LK1", facility: str = "79001", version: int = 1,
@@ -168,7 +170,7 @@ def test_missing_field_is_a_row_error() -> None:
 
 
 def test_decision_row() -> None:
-    hits = [make_hit("XC02", "WARNING", "XML1", None, 0.0), make_hit("CT01"),
+    hits = [make_hit("XC02", "WARNING", "XML1", None, 0.0, threshold=None), make_hit("CT01"),
             make_hit("CT02", amount=12.345)]
     row, hit_rows = decision_rows(make_decision(revision=2, hits=hits), NOW)
     assert set(row) == set(DECISION_COLUMNS)
@@ -184,6 +186,10 @@ def test_decision_row() -> None:
     assert hit_rows[1]["input_keys"] == ["approved", "price"]
     assert hit_rows[1]["input_values"] == ["10", "12"]
     assert {h["revision"] for h in hit_rows} == {2}
+    # Both explanations and the limit applied are kept; no limit stays NULL, not "".
+    assert [(h["message"], h["message_vi"], h["threshold"]) for h in hit_rows[:2]] == [
+        ("XC02 message", "XC02 thông báo", None), ("CT01 message", "CT01 thông báo", "10.00 VND")]
+    assert HIT_COLUMNS[-2:] == ("message_vi", "threshold")  # appended by 0006_hit_messages
 
 
 def test_decision_without_hits_and_without_warning() -> None:
