@@ -22,12 +22,12 @@ from confluent_kafka import Producer
 
 from streams.catalog_rows import (
     Entry,
-    RowFinding,
     UploadError,
     check_rows,
     load_entry_schema,
     read_rows,
 )
+from streams.catalog_values import RowFinding
 from streams.catalogs import entry_key
 from streams.settings import Settings
 

@@ -18,16 +18,17 @@ from __future__ import annotations
 import csv
 import io
 import json
-import math
 import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date
 from pathlib import Path
 from typing import Any
 
 from fastavro import parse_schema
 from fastavro.validation import ValidationError, validate
+
+from streams.catalog_values import Row, RowFinding, as_date, as_number, as_text, as_whole
 
 Entry = dict[str, Any]
 KINDS = {"drugs": "DRUG", "services": "SERVICE", "supplies": "SUPPLY", "staff": "STAFF",
@@ -54,9 +55,6 @@ _GROUPS = {"DRUG": frozenset({4, 5, 6, 7, 17}), "SUPPLY": frozenset({10, 11}),
            "SERVICE": frozenset({1, 2, 3, 8, 9, 12, 13, 14, 15, 16, 18, 19})}
 _CODE = re.compile(r"[^\s|;]{1,50}")  # '|' separates the topic key; ';' separates code lists
 _TENDER = re.compile(r"([^;]+);G(\d{1,2});N(\d{1,2});(\d{4})")  # decision;package;group;year
-_NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)")
-_DECIMAL_COMMA = re.compile(r"[+-]?\d+,(?:\d{1,2}|\d{4,})")  # not 1,234: that is grouping
-_MAX_NUMBER = 10**15  # "num 15", the widest numeric field of the standard
 
 
 class UploadError(ValueError):
@@ -65,23 +63,6 @@ class UploadError(ValueError):
     def __init__(self, reason: str, detail: str) -> None:
         super().__init__(detail)
         self.reason, self.detail = reason, detail
-
-
-@dataclass(frozen=True)
-class RowFinding:
-    row: int  # 1-based data row (CSV: the header is not counted)
-    field: str
-    code: str
-    message: str
-    value: str = ""
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"row": self.row, "field": self.field, "code": self.code,
-                "message": self.message, "value": self.value}
-
-    def __str__(self) -> str:
-        shown = f" (value {self.value!r})" if self.value else ""
-        return f"row {self.row}, {self.field}: {self.message}{shown}"
 
 
 @dataclass
@@ -212,16 +193,16 @@ def check_rows(kind: str, rows: Iterable[Any], facility: str, schema: Any,
 def check_row(ck: str, number: int, raw: Any, facility: str, schema: Any
               ) -> tuple[Entry | None, list[RowFinding]]:
     """One row: (its record, or None when there is any finding; the findings)."""
-    row = _Row(number)
+    row = Row(number)
     if not isinstance(raw, Mapping):
         row.bad("(row)", "not_an_object", "a row must be an object of field: value")
         return None, row.found
     data = _fields(ck, raw, row)
-    named = _text(data.pop("facility", ""))
+    named = as_text(data.pop("facility", ""))
     if named and named != facility:
         row.bad("facility", "mismatch", f"row names facility {named!r} but the upload is for "
                 + (f"facility {facility!r}" if facility else "the national list"), named)
-    kind_named = _text(data.pop("kind", ""))
+    kind_named = as_text(data.pop("kind", ""))
     if kind_named and kind_named.upper() != ck:
         row.bad("kind", "mismatch", f"row is of kind {kind_named!r}, the upload is {ck}",
                 kind_named)
@@ -236,47 +217,35 @@ def check_row(ck: str, number: int, raw: Any, facility: str, schema: Any
     return entry, row.found
 
 
-class _Row:
-    """Findings of one row."""
-
-    def __init__(self, number: int) -> None:
-        self.number = number
-        self.found: list[RowFinding] = []
-
-    def bad(self, name: str, code: str, message: str, value: Any = "") -> None:
-        shown = value.isoformat() if isinstance(value, date) else str(value)[:80]
-        self.found.append(RowFinding(self.number, name, code, message, shown))
-
-
-def _entry(ck: str, data: Mapping[str, Any], facility: str, row: _Row) -> Entry:
-    code = _text(data.get("code", ""))
+def _entry(ck: str, data: Mapping[str, Any], facility: str, row: Row) -> Entry:
+    code = as_text(data.get("code", ""))
     if not code:
         row.bad("code", "required", "is required")
     elif not _CODE.fullmatch(code):
         row.bad("code", "invalid_format", "1 to 50 characters without spaces or '|'", code)
-    texts = {name: _text(data.get(name, "")) for name in ("name", "unit")}
+    texts = {name: as_text(data.get(name, "")) for name in ("name", "unit")}
     for name, limit in (("name", 1024), ("unit", 50)):
         if len(texts[name]) > limit:
             row.bad(name, "too_long", f"longer than {limit} characters", texts[name])
     ma_nhom: int | None = 0
     price: float | None = 0.0
     if ck in _GROUPS:
-        ma_nhom = _int("ma_nhom", data.get("ma_nhom"), row)
+        ma_nhom = as_whole("ma_nhom", data.get("ma_nhom"), row)
         if ma_nhom is not None and ma_nhom not in _GROUPS[ck]:
             row.bad("ma_nhom", "not_allowed", f"group {ma_nhom} is not a cost group of {ck} "
                     f"rows (allowed: {', '.join(map(str, sorted(_GROUPS[ck])))})", ma_nhom)
-        price = _number("price", data.get("price"), row)
+        price = as_number("price", data.get("price"), row)
         if price is not None and price <= 0:
             row.bad("price", "out_of_range", "must be greater than 0", data.get("price"))
     else:
         for name in ("ma_nhom", "price"):
-            if name in data and _number(name, data[name], row) not in (None, 0):
+            if name in data and as_number(name, data[name], row) not in (None, 0):
                 row.bad(name, "not_allowed", f"must be 0 or empty for {ck} rows", data[name])
-    valid_from = _date("valid_from", data.get("valid_from"), row)
-    valid_to = _date("valid_to", data["valid_to"], row) if "valid_to" in data else None
+    valid_from = as_date("valid_from", data.get("valid_from"), row)
+    valid_to = as_date("valid_to", data["valid_to"], row) if "valid_to" in data else None
     if valid_from and valid_to and valid_to < valid_from:
         row.bad("valid_to", "out_of_range", f"is before valid_from {valid_from}", valid_to)
-    tender = _text(data.get("tt_thau", ""))
+    tender = as_text(data.get("tt_thau", ""))
     if ck in ("DRUG", "SUPPLY"):
         if tender:
             _tender(ck, tender, valid_from, row)
@@ -292,7 +261,7 @@ def _entry(ck: str, data: Mapping[str, Any], facility: str, row: _Row) -> Entry:
             "attributes": _attributes(ck, data, row)}
 
 
-def _tender(ck: str, text: str, valid_from: date | None, row: _Row) -> None:
+def _tender(ck: str, text: str, valid_from: date | None, row: Row) -> None:
     match = _TENDER.fullmatch(text)
     if match is None:
         row.bad("tt_thau", "invalid_format", "expected decision;package;group;year, e.g. "
@@ -308,8 +277,8 @@ def _tender(ck: str, text: str, valid_from: date | None, row: _Row) -> None:
                 f"{latest}, the year after valid_from)", text)
 
 
-def _attributes(ck: str, data: Mapping[str, Any], row: _Row) -> dict[str, str]:
-    attrs = {n: _text(data[n]) for n in ATTRIBUTES[ck] if n in data}
+def _attributes(ck: str, data: Mapping[str, Any], row: Row) -> dict[str, str]:
+    attrs = {n: as_text(data[n]) for n in ATTRIBUTES[ck] if n in data}
     for name, text in attrs.items():
         if len(text) > 255:
             row.bad(name, "too_long", "longer than 255 characters", text)
@@ -328,58 +297,7 @@ def _attributes(ck: str, data: Mapping[str, Any], row: _Row) -> dict[str, str]:
     return attrs
 
 
-def _text(value: Any) -> str:
-    return value.strip() if isinstance(value, str) else "" if value is None else str(value)
-
-
-def _number(name: str, value: Any, row: _Row) -> float | None:
-    if value is None:
-        row.bad(name, "required", "is required")
-        return None
-    text = value.strip() if isinstance(value, str) else ""
-    if isinstance(value, bool) or not (isinstance(value, int | float) or _NUMBER.fullmatch(text)
-                                       or _DECIMAL_COMMA.fullmatch(text)):
-        row.bad(name, "invalid_number", "not a number (use '.' as the decimal separator, no "
-                "thousands grouping)", value)
-        return None
-    # A huge JSON int is compared before float() could overflow.
-    if isinstance(value, int) and abs(value) >= _MAX_NUMBER:
-        num = math.inf
-    else:
-        num = float(text.replace(",", ".")) if text else float(value)
-    if not math.isfinite(num) or abs(num) >= _MAX_NUMBER:
-        row.bad(name, "out_of_range", "must be a finite number below 10^15", value)
-        return None
-    return num
-
-
-def _int(name: str, value: Any, row: _Row) -> int | None:
-    num = _number(name, value, row)
-    if num is not None and num != int(num):
-        row.bad(name, "invalid_number", "must be a whole number", value)
-        return None
-    return None if num is None else int(num)
-
-
-def _date(name: str, value: Any, row: _Row) -> date | None:
-    if value is None:
-        row.bad(name, "required", "is required")
-        return None
-    text = _text(value)
-    for fmt in ("%Y-%m-%d", "%Y%m%d", "%d/%m/%Y"):
-        try:
-            day = datetime.strptime(text, fmt).date()
-        except ValueError:
-            continue
-        if 1990 <= day.year <= 2100:
-            return day
-        row.bad(name, "out_of_range", "year outside 1990-2100", value)
-        return None
-    row.bad(name, "invalid_date", "expected YYYY-MM-DD, yyyyMMdd or dd/mm/yyyy", value)
-    return None
-
-
-def _fields(ck: str, raw: Mapping[Any, Any], row: _Row) -> dict[str, Any]:
+def _fields(ck: str, raw: Mapping[Any, Any], row: Row) -> dict[str, Any]:
     """Row keys mapped to field names; attribute objects flattened; unknown keys reported."""
     known = _known(ck)
     data: dict[str, Any] = {}

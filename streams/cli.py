@@ -93,8 +93,10 @@ def _bench(settings: Settings, args: argparse.Namespace) -> int:
                                 clients=args.clients, http=not args.parse_only,
                                 as_json=args.json)
     if args.target == "rules":
-        print("hireview bench rules: not implemented yet", file=sys.stderr)
-        return 2
+        from streams.bench_rules import run_rules_bench
+
+        return run_rules_bench(settings, claims=args.claims, workers=args.workers,
+                               replay=not args.no_replay, as_json=args.json)
     from streams.bench import run_bench
 
     return run_bench(settings, claims=args.claims, as_json=args.json)
@@ -182,13 +184,15 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--exit", action="store_true", help="stop everything when the claims are in")
     s.set_defaults(run=_demo)
 
-    s = sub.add_parser("bench", help="benchmarks: the pipeline (default) or the portal")
+    s = sub.add_parser("bench", help="benchmarks: the pipeline (default), the portal, the rules")
     s.add_argument("target", nargs="?", default="pipeline",
                    choices=["pipeline", "portal", "rules"])
     s.add_argument("--envelopes", type=int, default=3000, help="portal: outpatient envelopes")
     s.add_argument("--heavy", type=int, default=60, help="portal: 800-line inpatient envelopes")
     s.add_argument("--clients", type=int, default=8, help="portal: concurrent HTTP clients")
     s.add_argument("--parse-only", action="store_true", help="portal: no HTTP service phase")
+    s.add_argument("--workers", type=int, default=2, help="rules: replay processes")
+    s.add_argument("--no-replay", action="store_true", help="rules: engine figures only")
     s.add_argument("--claims", type=int, default=20000)
     s.add_argument("--json", action="store_true", help="print figures as JSON")
     s.set_defaults(run=_bench)
