@@ -21,6 +21,7 @@ from streams.portal.access import Unavailable
 from streams.portal.auth import Credentials
 from streams.portal.receipts import ensure_topic, kafka_writer, load_receipts
 from streams.portal.service import create_portal
+from streams.portal.summaries_api import ClickHouseSums, summaries_router
 from streams.settings import Settings
 
 _DECISION = ("SELECT facility, claim_id, version, revision, outcome, requested, approved, "
@@ -134,7 +135,8 @@ def build_portal(settings: Settings) -> FastAPI:
         receipts=receipts, results=ClickHouseResults(connect(settings)),
         credentials=Credentials.load(settings.portal_credentials, register),
         routers=(cards_router(feed.cards, history), results_router(listing),
-                 portal_catalogs(settings, feed.catalog)))
+                 portal_catalogs(settings, feed.catalog),
+                 summaries_router(ClickHouseSums(connect(settings)))))
 
 
 def serve(settings: Settings) -> None:

@@ -37,6 +37,7 @@ from streams.portal.catalog_api import LockedSnapshot, catalog_routes
 from streams.portal.receipts import ReceiptStore
 from streams.portal.results_api import results_router
 from streams.portal.service import create_portal
+from streams.portal.summaries_api import summaries_router
 from streams.settings import Settings
 from tests.unit.portal_fixtures import claim, envelope
 from tests.unit.test_portal_cards import CARD, FakeHistory, card
@@ -73,6 +74,9 @@ def _claims_body() -> tuple[bytes, str]:
 # Bodies for endpoints that read the facility from the body; others get an empty JSON list.
 BODIES: dict[tuple[str, str], Callable[[], tuple[bytes, str]]] = {
     ("POST", "/api/v1/claims"): _claims_body,
+    ("POST", "/api/v1/summaries"): lambda: (json.dumps({
+        "facility": TARGET, "month": "202503", "claims": 0, "t_tongchi_bh": 0, "t_bhtt": 0,
+        "t_bncct": 0}).encode(), "application/json"),
 }
 
 
@@ -86,8 +90,11 @@ def every_router() -> list[Callable[[Access], APIRouter]]:
                         progress: Callable[[int], None] | None = None) -> None:
         del kind, entries, progress  # accepted, as Kafka would acknowledge them
 
+    def sums(facility: str, month: str) -> dict[str, float]:
+        return {"claims": 0, "t_tongchi_bh": 0.0, "t_bhtt": 0.0, "t_bncct": 0.0, "t_bntt": 0.0}
+
     return [cards_router(registry, FakeHistory()), results_router(listing),
-            catalog_routes(Settings(), publish_catalog, LockedSnapshot())]
+            catalog_routes(Settings(), publish_catalog, LockedSnapshot()), summaries_router(sums)]
 
 
 @pytest.fixture(scope="module")
