@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import sys
+from pathlib import Path
 from typing import Any
 
 from rules.base import Hit, LineRule, Params, Rule
@@ -46,7 +47,31 @@ def render_markdown(engine: Engine) -> str:
         fails = [c for c in mine if c.expect == "fail"][:1]  # the first fail case is the example
         out += ["", _section(rule, engine.params.get(code, ()), mine),
                 "", _examples(engine, fails)]
+    out += ["", _summary_check()]
     return "\n".join(out) + "\n"
+
+
+def _summary_check() -> str:
+    """SB02 runs when a monthly summary arrives, not in the engine (rules/summary.py)."""
+    import yaml
+
+    from rules import summary
+
+    m = summary.META
+    cases = yaml.safe_load(Path(summary.__file__).with_name("summary_cases.yml").read_text())
+    lines = [f"## {m.code}", "", f"**{m.title}** — `{m.name}`, {m.family}, {m.severity.value}; "
+             f"checked by `POST /api/v1/summaries` against ClickHouse, not per claim.", "",
+             f"Legal basis: {m.legal_basis}. In force from {m.effective_from}.", "",
+             "\n".join(line.strip() for line in
+                       (summary.__doc__ or "").split("\n\n", 1)[1].strip().splitlines()), "",
+             "Cases (`rules/summary_cases.yml`):", ""]
+    for case in cases["cases"]:
+        off = ", ".join(case["expect"]) or "matches"
+        lines.append(f"- `{case['name']}`: {off}")
+    found = summary.compare(cases["cases"][3]["reported"], cases["cases"][3]["sums"])
+    lines += ["", "Example finding:", "", f"- EN: {found[0].message}",
+              f"- VI: {found[0].message_vi}"]
+    return "\n".join(lines)
 
 
 def describe(code: str, engine: Engine | None = None) -> str:
