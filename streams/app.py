@@ -169,7 +169,8 @@ def create_app(settings: Settings, codec: Codec, ref: Enrichment, metrics: Metri
         async for event in stream.events():
             msg = event.message
             shift = load_shift(msg.value)
-            kept, found = on_shift(load_schedule(schedules.get(msg.key)), shift, engine)
+            kept, found = on_shift(load_schedule(schedules.get(msg.key)), shift, engine,
+                                   time.time())
             schedules[msg.key] = dump_schedule(kept)
             for amendment in found:
                 await amendments.send(key=amendment.person_key.encode(), value=amendment.dumps())

@@ -11,7 +11,7 @@ table it is orjson with ISO local times.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from typing import Any
 
 import orjson
@@ -91,12 +91,13 @@ class Amendment:
 
 
 def on_shift(
-    schedule: list[Record], shift: Record, engine: Engine
+    schedule: list[Record], shift: Record, engine: Engine, now: float
 ) -> tuple[list[Record], list[Amendment]]:
     """Add ``shift`` to its practitioner's ``schedule``; amendments for every overlap found.
 
-    A shift seen before (at-least-once redelivery) changes nothing. Shifts older than the
-    rule's ``keep_days`` before the newest are dropped.
+    A shift seen before (at-least-once redelivery) changes nothing. Shifts are kept for the
+    rule's ``keep_days`` after they arrived (``now``, epoch seconds): by arrival, not by their
+    own times, because claims of other persons come from other partitions, out of time order.
     """
     me = _identity(shift)
     if any(_identity(s) == me for s in schedule):
@@ -104,12 +105,11 @@ def on_shift(
     p: Params | None = engine.params_for(xc03.CODE, shift["service_date"])
     if p is None:
         return schedule, []
+    horizon = now - p.values["keep_days"] * 86400.0
+    kept = [s for s in schedule if s["seen_at"] >= horizon]
     amendments = []
-    for other, hit_mine, hit_other in xc03.find(shift, schedule, p):
+    for other, hit_mine, hit_other in xc03.find(shift, kept, p):
         amendments.append(Amendment(shift["person_key"], *me, hit_mine))
         amendments.append(Amendment(other["person_key"], *_identity(other), hit_other))
-    kept = [*schedule, shift]
-    newest = max(s["intervals"][-1][1] for s in kept)
-    horizon = newest - timedelta(days=p.values["keep_days"])
-    kept = [s for s in kept if s["intervals"][-1][1] >= horizon][-_MAX_SHIFTS:]
-    return kept, amendments
+    kept.append({**shift, "seen_at": now})
+    return kept[-_MAX_SHIFTS:], amendments

@@ -49,7 +49,8 @@ def run_rules(sim: Simulation) -> dict[Key, dict[str, object]]:
             decisions[hist.identity(decision)] = decision
         for shift in practice.shifts_of(sc.claim, ref.engine):
             who = shift["practitioner"]
-            schedules[who], found = practice.on_shift(schedules.get(who, []), shift, ref.engine)
+            schedules[who], found = practice.on_shift(schedules.get(who, []), shift, ref.engine,
+                                                   NOW.timestamp())
             for a in found:  # the amendment agent, on the person's partition
                 target = (a.facility, a.claim_id, a.version)
                 visits, amended = amend_visit(hist.loads(stored[a.person_key]), target, a.hit,
