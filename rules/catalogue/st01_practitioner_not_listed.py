@@ -61,18 +61,29 @@ def scope_of(entry: Record) -> frozenset[str]:
 
 
 class _Lookup:
-    """Staff entries and scopes looked up once per (code, day) within one claim."""
+    """Staff entries and their scopes looked up once per (code, day) within one claim: one
+    practitioner signs most lines of a claim, so the search and the parsing of the scope (the
+    bulk of this rule's cost) are done once, not once per line."""
 
     def __init__(self, ctx: Context, facility: str) -> None:
         self.find = ctx.catalog.find
         self.facility = facility
         self.entries: dict[tuple[str, date], Record | None] = {}
+        self.scopes: dict[tuple[str, date], frozenset[str]] = {}
 
     def entry(self, code: str, on: date) -> Record | None:
         key = (code, on)
         if key not in self.entries:
             self.entries[key] = self.find(STAFF, self.facility, code, on)
         return self.entries[key]
+
+    def scope(self, code: str, on: date, entry: Record) -> frozenset[str]:
+        """``scope_of(entry)`` for the entry of (code, on)."""
+        key = (code, on)
+        scope = self.scopes.get(key)
+        if scope is None:
+            scope = self.scopes[key] = scope_of(entry)
+        return scope
 
 
 class PractitionerNotListed(ClaimRule):
@@ -109,7 +120,7 @@ class PractitionerNotListed(ClaimRule):
                     problems.append((f"{who} is not in the staff list on {on}",
                                      f"{who} không có trong danh sách nhân sự của cơ sở ngày {on}"))
                     continue
-                scope = scope_of(entry) if check_scope else frozenset()
+                scope = lookup.scope(code, on, entry) if check_scope else frozenset()
                 if scope and group not in scope:
                     who, allowed = f"{role.upper()} {code}", ";".join(sorted(scope, key=int))
                     problems.append((

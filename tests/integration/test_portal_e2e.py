@@ -193,6 +193,8 @@ def test_envelopes_and_json_are_decided_with_the_labelled_hits(isolated: Setting
         # Amendments (XC02 on the earlier of two overlapping stays) may land a moment later.
         wait_for(lambda: _matches(stack.settings, expected, unsure), 30, "the labelled hits",
                  interval=1.0, children=stack.children())
+        with httpx.Client(base_url=stack.url, headers=auth, timeout=60) as http:
+            assert_card_lookup_shows_the_workers_history(http, sim)
     except TimeoutError:
         got = decisions(stack.settings)
         wrong = {k: (sorted(v), sorted(got[k]["hits"]) if k in got else None)
@@ -208,6 +210,24 @@ def test_envelopes_and_json_are_decided_with_the_labelled_hits(isolated: Setting
         assert got[key]["outcome"] == expected_outcome(got[key]["hits"], severity), key
         if key not in unsure:
             assert got[key]["outcome"] == expected_outcome(hits, severity), key
+
+
+def assert_card_lookup_shows_the_workers_history(http: httpx.Client, sim: Simulation) -> None:
+    """GET /api/v1/cards/{card} answers the card and the person's visits, read live from the
+    running worker's history (its /history page): the visits just decided are there."""
+    by_person: dict[str, list[dict[str, Any]]] = {}
+    for c in sim.claims:
+        by_person.setdefault(c.claim["person_key"], []).append(c.claim)
+    person, claims = max(by_person.items(), key=lambda kv: len(kv[1]))
+    card_no = claims[-1]["header"]["ma_the_bhyt"]
+    r = http.get(f"/api/v1/cards/{card_no}")
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert body["visits_available"] is True, body
+    shown = {(v["facility"], v["ma_lk"]) for v in body["visits"]}
+    assert shown and shown <= {(c["facility"], c["claim_id"]) for c in claims}
+    assert len(shown) == min(6, len({(c["facility"], c["claim_id"]) for c in claims}))
+    assert all(v["appraisal"] for v in body["visits"])
 
 
 def _matches(settings: Settings, expected: dict[Key, frozenset[str]], unsure: set[Key]) -> bool:
