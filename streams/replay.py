@@ -34,6 +34,7 @@ from streams import db
 from streams.processor import Enrichment
 from streams.replay_core import Replayer, replay_all
 from streams.replay_impact import Impact, merged, render
+from streams.replay_json import load_layout
 from streams.replay_store import Scope, count_claims, read_shard, run_row, write_results, write_run
 from streams.settings import Settings
 
@@ -114,10 +115,11 @@ def _shard(settings: Settings, ref: Enrichment, scope: Scope, shards: int, shard
     codec = make_codec(settings)
     reader, writer = db.client(settings), db.client(settings)  # a reading connection is busy
     try:
-        replayer = Replayer(lambda data: codec.decode(data, "claim"), ref, run_id)
+        layout = load_layout(codec.schemas_dir)  # the JSON forms decoded as the codec would
+        replayer = Replayer(lambda data: codec.decode(data, "claim"), ref, run_id, layout=layout)
         insert = db.insert_settings(writer)
         reported = 0
-        stream = read_shard(reader, scope, shards, shard)
+        stream = read_shard(reader, scope, shards, shard, layout.tag if layout else "")
         for rows in replay_all(replayer, stream, settings.replay_batch_size):
             write_results(writer, rows, insert)
             report(replayer.replayed - reported)

@@ -24,6 +24,7 @@ from typing import Any
 from rules.base import RuleInputError
 from rules.decision import decide
 from streams import history as hist
+from streams import replay_json
 from streams.codec import InvalidMessage
 from streams.processor import Enrichment, appraise
 from streams.replay_impact import Impact, Real
@@ -42,12 +43,14 @@ REPLAY_COLUMNS = (
 
 @dataclass(frozen=True)
 class Stored:
-    """One stored claim version: its event bytes, whether it is replayed or only history, and
-    its real current decision (None when none is stored)."""
+    """One stored claim version: its Avro event bytes or (when usable, streams.replay_json) its
+    JSON form instead, whether it is replayed or only history, and its real current decision
+    (None when none is stored)."""
 
     payload: bytes
     replay: bool
     real: Real | None
+    json: bytes = b""
 
 
 def seed_decision(claim: Record, real: Real | None) -> Record:
@@ -99,10 +102,14 @@ class Replayer:
     """Feeds stored claims (ordered by person, then arrival) through the rules."""
 
     def __init__(self, decode: Callable[[bytes], Record], ref: Enrichment, run_id: str,
-                 clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
+                 clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+                 layout: replay_json.Layout | None = None) -> None:
+        """``decode``: Avro bytes → claim; ``layout``: that of the JSON forms in the stream."""
         self._decode, self._ref, self.run_id, self._clock = decode, ref, run_id, clock
+        self._layout = layout
         self.impact = Impact()
         self.replayed = 0  # claims re-appraised so far (progress)
+        self.from_json = 0  # stored claims read from their JSON form (the rest: Avro)
         self._person: str | None = None
         self._visits: list[hist.Visit] = []
         self._pending: dict[Identity, tuple[Record, Real | None]] = {}
@@ -110,7 +117,7 @@ class Replayer:
     def feed(self, stored: Stored) -> list[Row]:
         """Take the next stored claim; returns the rows of persons now finished."""
         try:
-            claim = self._decode(stored.payload)
+            claim = self._claim(stored)
         except InvalidMessage:
             self.impact.errors += stored.replay
             return []
@@ -136,6 +143,19 @@ class Replayer:
                 self._pending[key] = (amended, self._pending[key][1])
         self._pending[hist.identity(claim)] = (result.decision, stored.real)
         return out
+
+    def _claim(self, stored: Stored) -> Record:
+        """The decoded claim: from its JSON form when it came with one (fast), else the Avro."""
+        if not stored.json:
+            return self._decode(stored.payload)
+        if self._layout is None:
+            raise InvalidMessage("claim JSON form: no layout to read it with")
+        try:
+            claim = replay_json.loads(stored.json, self._layout)
+        except ValueError as exc:  # forms are checked when written: a damaged row
+            raise InvalidMessage(str(exc)) from None
+        self.from_json += 1
+        return claim
 
     def finish(self) -> list[Row]:
         """Rows of the last person."""

@@ -52,16 +52,22 @@ def count_claims(client: Client, scope: Scope) -> int:
     return int(rows[0][0])
 
 
-def shard_query(scope: Scope, shards: int, shard: int) -> tuple[str, dict[str, Any]]:
+def shard_query(scope: Scope, shards: int, shard: int, json_schema: str
+                ) -> tuple[str, dict[str, Any]]:
     """Stored claims of the persons with a claim in scope (and in this shard), with history
-    back to ``seed_from``, ordered by person then arrival; each with its real decision."""
+    back to ``seed_from``, ordered by person then arrival; each with its real decision. Each
+    claim comes as one ``event``: its JSON form when one was written with the schema tagged
+    ``json_schema`` (``json_form`` = 1), else its Avro bytes — the big strings are what the
+    server's FINAL, JOIN and sort spend their time on, so only one of them is carried."""
     hashed = f"modulo(cityHash64(person_key), {shards}) = {shard}" if shards > 1 else "1"
+    usable = "claim_json_schema = %(json_schema)s AND notEmpty(claim_json)" if json_schema else "0"
     query = f"""
-SELECT payload, ({scope.replayed_filter()}) AS replay,
+SELECT event, json_form, ({scope.replayed_filter()}) AS replay,
        real_revision, real_outcome, real_approved, real_rules_version, real_hit_codes
 FROM
 (
-    SELECT facility, claim_id, version, person_key, submitted_at, service_date, payload
+    SELECT facility, claim_id, version, person_key, submitted_at, service_date,
+           {usable} AS json_form, if(json_form, claim_json, payload) AS event
     FROM claim_payloads FINAL
     WHERE service_date >= %(seed_from)s AND service_date <= %(end)s AND {hashed}
       AND person_key IN (SELECT person_key FROM claim_payloads
@@ -77,18 +83,24 @@ ANY LEFT JOIN
 ) USING (facility, claim_id, version)
 ORDER BY person_key, submitted_at, service_date, facility, claim_id, version
 """
-    return query, scope.params()
+    return query, {**scope.params(), "json_schema": json_schema}
 
 
-def read_shard(client: Client, scope: Scope, shards: int, shard: int) -> Iterator[Stored]:
-    """Stream the shard's stored claims (bytes columns: the payload is raw Avro)."""
-    query, params = shard_query(scope, shards, shard)
-    for payload, replay, revision, outcome, approved, rules_version, codes in client.execute_iter(
-            query, params, settings={"strings_as_bytes": True, "max_block_size": 8192}):
+def read_shard(client: Client, scope: Scope, shards: int, shard: int, json_schema: str
+               ) -> Iterator[Stored]:
+    """Stream the shard's stored claims (bytes columns: the payload is raw Avro), with the JSON
+    forms tagged ``json_schema`` (``streams.replay_json.Layout.tag``; "": Avro only)."""
+    query, params = shard_query(scope, shards, shard, json_schema)
+    for event, json_form, replay, revision, outcome, approved, rules_version, codes in (
+            client.execute_iter(query, params,
+                                settings={"strings_as_bytes": True, "max_block_size": 8192})):
         real = None if not revision else Real(
             int(revision), outcome.decode(), float(approved), rules_version.decode(),
             tuple(c.decode() for c in codes))
-        yield Stored(payload, bool(replay), real)
+        if json_form:
+            yield Stored(b"", bool(replay), real, event)
+        else:
+            yield Stored(event, bool(replay), real)
 
 
 def write_results(client: Client, rows: Sequence[Row], settings: dict[str, Any]) -> None:

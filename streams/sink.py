@@ -29,6 +29,7 @@ from confluent_kafka import Consumer, KafkaException, Message, Producer, TopicPa
 from streams.db import client as clickhouse_client
 from streams.db import insert_rows, insert_settings
 from streams.metrics import Metrics
+from streams.replay_json import load_layout
 from streams.settings import Settings
 from streams.sink_rows import TABLE_COLUMNS, Row, claim_tables, decision_tables, payload_row
 
@@ -206,6 +207,9 @@ class Sink:
         self._decode, self._metrics, self._stop = decode, metrics, stop
         self._client = client or clickhouse_client(settings)
         self._claims_topic = settings.topic("hi.claims")
+        # The decode callable reads claims with the catalogue's claim schema: the JSON forms of
+        # claim_payloads follow its layout (streams.replay_json).
+        self._json_layout = load_layout(settings.avro_dir / "schemas")
         self._builders = {settings.topic("hi.claims"): claim_tables,
                           settings.topic("hi.decisions"): decision_tables}
         self._consumer = Consumer({
@@ -267,7 +271,8 @@ class Sink:
                 now = datetime.now(UTC)
                 rows = self._builders[topic](record, now)
                 if topic == self._claims_topic:  # the bytes as received: what replay decodes
-                    rows["claim_payloads"] = [payload_row(record, value, now)]
+                    rows["claim_payloads"] = [payload_row(record, value, now,
+                                                              self._json_layout)]
             except Exception as exc:
                 self._dlq.send(msg, "invalid_record", f"{type(exc).__name__}: {exc}")
         self.writer.submit(topic, int(msg.partition() or 0), int(msg.offset() or 0), rows)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import argparse
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -22,6 +22,7 @@ from streams.codec import Codec
 from streams.kafka import create_topics
 from streams.processor import Enrichment, appraise
 from streams.replay import REAPPRAISE_HEADER, command, run_replay
+from streams.replay_json import load_layout
 from streams.replay_store import Scope
 from streams.runtime import make_codec, publish_reference
 from streams.settings import Settings
@@ -52,6 +53,7 @@ class World:
         self.ref = Enrichment(engine, catalog, cards, settings.history_keep_days,
                               settings.history_min_visits)
         self.codec: Codec = make_codec(settings)
+        self.layout = load_layout(self.codec.schemas_dir)
         encode = self.codec.encoder("claim")
         self.payloads = {self.key(c.claim): encode(c.claim) for c in self.sim.claims}
         self.decisions: dict[tuple[str, str, int], dict[str, Any]] = {}
@@ -60,9 +62,13 @@ class World:
     def key(record: dict[str, Any]) -> tuple[str, str, int]:
         return (record["facility"], record["claim_id"], record["version"])
 
-    def store(self, client: Client) -> None:
+    def store(self, client: Client, forms: Callable[[int], str] = lambda _i: "current") -> None:
         """What the worker and sink would have stored: appraised in arrival order with
-        ``ref.engine``, every decision revision landed through the sink's row builders."""
+        ``ref.engine``, every decision revision landed through the sink's row builders.
+        ``forms(i)`` for the i-th claim: "current" (the sink's row: Avro bytes and the JSON
+        form of today's claim schema), "only" (the same with Avro bytes that cannot decode: only
+        the form can give the claim), "none" (a row written before claim_json existed) or
+        "stale" (a form of another claim schema, which the replay must not trust)."""
         now, visits = datetime.now(UTC), dict[str, Any]()
         tables: dict[str, list[dict[str, Any]]] = {}
 
@@ -70,12 +76,21 @@ class World:
             for table, items in rows.items():
                 tables.setdefault(table, []).extend(items)
 
-        for sc in self.sim.claims:
+        for i, sc in enumerate(self.sim.claims):
             claim = self.codec.decode(self.payloads[self.key(sc.claim)], "claim")
             result = appraise(claim, visits.get(claim["person_key"], []), self.ref)
             visits[claim["person_key"]] = result.visits
             add(claim_tables(claim, now))
-            add({"claim_payloads": [payload_row(claim, self.payloads[self.key(claim)], now)]})
+            form = forms(i)
+            row = payload_row(claim, self.payloads[self.key(claim)], now,
+                              None if form == "none" else self.layout)
+            assert bool(row["claim_json"]) == (form != "none")
+            if form == "stale":
+                row.update(claim_json=b'["not", "this", "claim"]',
+                           claim_json_schema="sha256:another-claim-schema")
+            elif form == "only":
+                row["payload"] = b"\x00\x00\x00\x00\x00not avro"
+            add({"claim_payloads": [row]})
             for d in (result.decision, *result.amendments):
                 self.decisions[self.key(d)] = d  # the last revision is the current one
                 add(decision_tables(d, now))
@@ -142,6 +157,34 @@ def test_replay_with_a_changed_threshold_reports_and_stores_the_impact(
                           "FROM replay_runs FINAL WHERE run_id = %(run)s", run)
     assert runs == [("done", len(world.decisions), len(ct02), pytest.approx(expected_delta / 100),
                      lenient.version)]
+
+
+@pytest.mark.clickhouse
+def test_unchanged_rules_reproduce_every_decision_from_json_forms_and_avro_bytes(
+    stored: tuple[Settings, Client]
+) -> None:
+    settings, client = stored
+    world = World(settings, Engine.load())
+    kinds = ("only", "none", "stale", "current")
+    world.store(client, lambda i: kinds[i % len(kinds)])
+    stored_as = dict(client.execute(
+        "SELECT claim_json_schema = %(tag)s AS usable, count() FROM claim_payloads GROUP BY usable",
+        {"tag": world.layout.tag}))  # type: ignore[union-attr]
+    assert stored_as == {1: CLAIMS // 2, 0: CLAIMS // 2}
+
+    result = run_replay(settings, world.ref, world.scope(settings.history_keep_days), "current",
+                        workers=2, show_progress=False)
+    impact = result.impact
+    assert result.replayed == CLAIMS
+    # "only" rows decode from nothing but their form; "stale" ones only from their Avro bytes.
+    assert (impact.errors, impact.undecided) == (0, 0)
+    assert (impact.total.claims, impact.total.affected) == (len(world.decisions), 0)
+    rows = client.execute(
+        "SELECT facility, claim_id, version, outcome, approved, hit_code FROM replay_decisions "
+        "FINAL WHERE run_id = %(run)s", {"run": result.run_id})
+    assert {(f, c, v): (o, round(float(a), 2), sorted(h)) for f, c, v, o, a, h in rows} == {
+        k: (d["outcome"], round(d["approved"], 2), sorted(h["code"] for h in d["hits"]))
+        for k, d in world.decisions.items()}
 
 
 def reinjected(settings: Settings, expect: int) -> list[Any]:

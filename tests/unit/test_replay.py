@@ -10,9 +10,11 @@ import pytest
 
 from rules.cases import base_case
 from rules.engine import Engine
+from streams import replay_json
 from streams.processor import Enrichment
 from streams.replay_core import REPLAY_COLUMNS, Replayer, Stored, replay_all
 from streams.replay_impact import Impact, Real, render
+from streams.settings import ROOT
 
 CLOCK = datetime(2025, 6, 1, tzinfo=UTC)
 
@@ -124,3 +126,45 @@ def test_impact_counts_per_facility_and_rule_in_cents() -> None:
     assert (a.by_rule["XC02"].gained, a.by_rule["XC01"].lost) == (1, 1)
     text = render(a, "run-9")
     assert "3 affected" in text and "-29.89" in text and "without a real decision" in text
+
+
+def _no_avro(_data: bytes) -> dict[str, Any]:
+    raise AssertionError("a claim with a JSON form was decoded from its Avro bytes")
+
+
+def test_json_forms_replay_like_the_avro_bytes(ref: Enrichment) -> None:
+    layout = replay_json.load_layout(ROOT / "avro" / "schemas")
+    assert layout is not None
+    items: list[tuple[dict[str, Any], bool, Real | None]] = [
+        (stay("S1", "79002", "P1", day=1), False, None),
+        (stay("A1", "79003", "P1", day=3, submitted_hour=2), True, None),
+        (stay("B1", "79001", "P1", day=4, submitted_hour=5), True, None),
+        (stay("C1", "79001", "P2", day=2), True, None)]
+    _, from_avro = run(ref, items)
+    forms = [replay_json.dumps(claim, layout) for claim, _, _ in items]
+    assert all(forms)
+    replayer = Replayer(_no_avro, ref, "run-1", clock=lambda: CLOCK, layout=layout)
+    stream = [Stored(b"", replay, real, form)
+              for form, (_, replay, real) in zip(forms, items, strict=True)]
+    rows = [row for batch in replay_all(replayer, stream, batch=1) for row in batch]
+    assert rows == from_avro and len(rows) == 3
+    assert "XC02" in codes(rows[1])  # the seed, read from its form, is in the history
+    assert replayer.from_json == 4 and replayer.impact.errors == 0
+
+
+def test_a_damaged_json_form_counts_as_an_error(ref: Enrichment) -> None:
+    layout = replay_json.load_layout(ROOT / "avro" / "schemas")
+    assert layout is not None
+    good = replay_json.dumps(stay("A1", "79001", "P1", day=1), layout)
+    replayer = Replayer(_no_avro, ref, "run-1", clock=lambda: CLOCK, layout=layout)
+    rows = [row for batch in replay_all(replayer, [
+        Stored(b"", True, None, b"[\"79001\""),  # cut short
+        Stored(b"", False, None, b"{}"),  # a seed: not counted
+        Stored(b"", True, None, good),
+    ], batch=1) for row in batch]
+    assert [r["claim_id"] for r in rows] == ["A1"]
+    assert replayer.impact.errors == 1 and replayer.from_json == 1
+    # Forms, but no layout to read them with: errors, never a crash.
+    blind = Replayer(_no_avro, ref, "run-1", clock=lambda: CLOCK)
+    assert list(replay_all(blind, [Stored(b"", True, None, good)], batch=1)) == []
+    assert blind.impact.errors == 1

@@ -12,16 +12,22 @@ from typing import Any
 
 import pytest
 
+from rules.cases import base_case
+from streams import replay_json
+from streams.replay_json import load_layout
+from streams.settings import ROOT
 from streams.sink_rows import (
     CLAIM_COLUMNS,
     DECISION_COLUMNS,
     HIT_COLUMNS,
     LINE_COLUMNS,
+    PAYLOAD_COLUMNS,
     RowError,
     claim_rows,
     claim_tables,
     decision_rows,
     decision_tables,
+    payload_row,
     province_of,
 )
 
@@ -215,3 +221,22 @@ def test_decision_revision_must_be_positive() -> None:
         decision_rows(bad, NOW)
 
 
+
+
+def test_payload_row_keeps_the_bytes_and_a_json_form_that_restores_the_claim() -> None:
+    layout = load_layout(ROOT / "avro" / "schemas")
+    assert layout is not None
+    claim = base_case().claim
+    row = payload_row(claim, b"\x00\x00\x00\x00\x07avro", NOW, layout)
+    assert tuple(row) == PAYLOAD_COLUMNS
+    assert row["payload"] == b"\x00\x00\x00\x00\x07avro"
+    assert (row["service_date"], row["version"]) == (claim["header"]["ngay_vao"].date(), 1)
+    assert row["claim_json_schema"] == layout.tag
+    assert replay_json.loads(row["claim_json"], layout) == claim
+    # No layout, or a record the form would not restore exactly: no form, no tag.
+    assert (payload_row(claim, b"x", NOW, None)["claim_json"],
+            payload_row(claim, b"x", NOW, None)["claim_json_schema"]) == (b"", "")
+    partial = make_claim()  # lacks fields of the schema
+    assert payload_row(partial, b"x", NOW, layout)["claim_json_schema"] == ""
+    with pytest.raises(RowError, match="claim.version"):
+        payload_row({**claim, "version": 0}, b"x", NOW, layout)
