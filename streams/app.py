@@ -29,9 +29,7 @@ from streams.history_web import add_history_page
 from streams.metrics import Metrics
 from streams.practice import (
     Amendment,
-    dump_schedule,
     dump_shift,
-    load_schedule,
     load_shift,
     on_shift,
 )
@@ -90,6 +88,10 @@ def create_app(settings: Settings, codec: Codec, ref: Enrichment, metrics: Metri
         web_enabled=True,
     )
     t = settings.topic
+
+    def rocksdb_options() -> dict[str, int]:  # a fresh dict per table: faust pops keys out of it
+        return {"block_cache_size": settings.rocksdb_cache_mb << 20,
+                "write_buffer_size": 8 << 20, "max_write_buffer_number": 2}
     def raw_topic(name: str, partitions: int) -> faust.TopicT:
         return app.topic(t(name), partitions=partitions, key_type=bytes, value_type=bytes,
                          key_serializer="raw", value_serializer="raw")
@@ -105,15 +107,11 @@ def create_app(settings: Settings, codec: Codec, ref: Enrichment, metrics: Metri
         key_type=bytes,  # bytes types make faust store raw: history.dumps/loads own the format
         value_type=bytes,
         partitions=settings.partitions,
-        options={  # a fresh dict: faust pops keys out of it
-            "block_cache_size": settings.rocksdb_cache_mb << 20,
-            "write_buffer_size": 8 << 20,
-            "max_write_buffer_number": 2,
-        },
+        options=rocksdb_options(),
     )
     add_history_page(app, visits)  # the portal's card lookup shows the last visits
     schedules = app.Table("schedule", key_type=bytes, value_type=bytes,
-                          partitions=settings.partitions)
+                          partitions=settings.partitions, options=rocksdb_options())
     encode_decision = codec.encoder("decision")
     engine = ref.engine
 
@@ -169,9 +167,7 @@ def create_app(settings: Settings, codec: Codec, ref: Enrichment, metrics: Metri
         async for event in stream.events():
             msg = event.message
             shift = load_shift(msg.value)
-            kept, found = on_shift(load_schedule(schedules.get(msg.key)), shift, engine,
-                                   time.time())
-            schedules[msg.key] = dump_schedule(kept)
+            found = on_shift(schedules, shift, engine, time.time())
             for amendment in found:
                 await amendments.send(key=amendment.person_key.encode(), value=amendment.dumps())
             yield None

@@ -1,8 +1,9 @@
 """Practitioner schedules for XC03, as pure functions: claims re-keyed by practitioner.
 
     claim agent ── shifts (key: practitioner) ──▶ hi.practice ──▶ practitioner agent
-        schedule table (key: practitioner) ── overlap? ──▶ hi.amendments (key: person), one per
-        claim of the pair ──▶ amendment agent: the person's visit gets a new decision revision.
+        schedule table (keys: practitioner|day, and practitioner for the index of days)
+        ── overlap? ──▶ hi.amendments (key: person), one per claim of the pair ──▶ amendment
+        agent: the person's visit gets a new decision revision.
 
 A shift is ``rules.catalogue.xc03_practitioner_overlap.shifts`` output; on the topic and in the
 table it is orjson with ISO local times.
@@ -11,8 +12,8 @@ table it is orjson with ISO local times.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
-from typing import Any
+from datetime import date, datetime, timedelta
+from typing import Any, Protocol
 
 import orjson
 
@@ -21,7 +22,8 @@ from rules.catalogue import xc03_practitioner_overlap as xc03
 from rules.engine import Engine
 
 Record = dict[str, Any]
-_MAX_SHIFTS = 500  # per practitioner: a week of a busy practitioner's claims
+_MAX_DAYS = 31  # days one shift is filed under
+_TOUCH_SECONDS = 3600.0  # a day's last-touched time is refreshed at most hourly
 
 
 def shifts_of(claim: Record, engine: Engine) -> list[Record]:
@@ -46,17 +48,38 @@ def _restore(shift: Record) -> None:
     shift["service_date"] = date.fromisoformat(shift["service_date"])
 
 
-def dump_schedule(schedule: list[Record]) -> bytes:
-    return orjson.dumps(schedule)
+class Store(Protocol):
+    """The schedule table: bytes keys and values (the worker's faust table, a dict in tests)."""
+
+    def get(self, key: bytes) -> bytes | None: ...
+
+    def __setitem__(self, key: bytes, value: bytes) -> None: ...
+
+    def __delitem__(self, key: bytes) -> None: ...
 
 
-def load_schedule(data: bytes | None) -> list[Record]:
+def _bucket_key(practitioner: str, day: date) -> bytes:
+    return f"{practitioner}|{day.isoformat()}".encode()
+
+
+def _days(shift: Record) -> list[date]:
+    """Calendar days the shift's intervals touch (capped: a stay's bed-day line can span weeks)."""
+    days: set[date] = set()
+    for start, end in shift["intervals"]:
+        day = start.date()
+        while day <= end.date() and len(days) < _MAX_DAYS:
+            days.add(day)
+            day += timedelta(days=1)
+    return sorted(days)
+
+
+def _load_bucket(data: bytes | None) -> list[Record]:
     if not data:
         return []
-    schedule: list[Record] = orjson.loads(data)
-    for shift in schedule:
+    bucket: list[Record] = orjson.loads(data)
+    for shift in bucket:
         _restore(shift)
-    return schedule
+    return bucket
 
 
 def _identity(shift: Record) -> tuple[str, str, int]:
@@ -90,26 +113,49 @@ class Amendment:
         return cls(raw["person_key"], raw["facility"], raw["claim_id"], raw["version"], hit)
 
 
-def on_shift(
-    schedule: list[Record], shift: Record, engine: Engine, now: float
-) -> tuple[list[Record], list[Amendment]]:
-    """Add ``shift`` to its practitioner's ``schedule``; amendments for every overlap found.
+def on_shift(store: Store, shift: Record, engine: Engine, now: float) -> list[Amendment]:
+    """Add ``shift`` to its practitioner's schedule in ``store``; amendments for each overlap.
 
-    A shift seen before (at-least-once redelivery) changes nothing. Shifts are kept for the
-    rule's ``keep_days`` after they arrived (``now``, epoch seconds): by arrival, not by their
-    own times, because claims of other persons come from other partitions, out of time order.
+    The schedule is bucketed by practitioner and calendar day (key ``practitioner|YYYY-MM-DD``)
+    so a busy practitioner's shift is compared with that day's work only. An index (key
+    ``practitioner|days``) records when each day was last touched (``now``, epoch seconds); days
+    untouched for the rule's ``keep_days`` are deleted. By arrival, not by the shifts' own
+    times: claims of other persons come from other partitions, out of time order. A shift seen
+    before (at-least-once redelivery) changes nothing.
     """
-    me = _identity(shift)
-    if any(_identity(s) == me for s in schedule):
-        return schedule, []
     p: Params | None = engine.params_for(xc03.CODE, shift["service_date"])
     if p is None:
-        return schedule, []
+        return []
+    who, me = shift["practitioner"], _identity(shift)
+    index_key = f"{who}|days".encode()
+    raw_index = store.get(index_key)
+    index: dict[str, float] = orjson.loads(raw_index) if raw_index else {}
+    found: dict[tuple[str, str, int], tuple[Record, Hit, Hit]] = {}
+    buckets = []
+    for day in _days(shift):
+        key = _bucket_key(who, day)
+        raw = store.get(key)
+        bucket = _load_bucket(raw)
+        if any(_identity(s) == me for s in bucket):
+            return []
+        for other, hit_mine, hit_other in xc03.find(shift, bucket, p):
+            found.setdefault(_identity(other), (other, hit_mine, hit_other))
+        buckets.append((day, key, raw))
+    mine = dump_shift(shift)
+    touched = False  # the index is rewritten only when it changes by more than an hour
+    for day, key, raw in buckets:  # append without re-serialising the bucket: raw JSON lists
+        store[key] = raw[:-1] + b"," + mine + b"]" if raw else b"[" + mine + b"]"
+        if now - index.get(day.isoformat(), float("-inf")) > _TOUCH_SECONDS:
+            index[day.isoformat()], touched = now, True
     horizon = now - p.values["keep_days"] * 86400.0
-    kept = [s for s in schedule if s["seen_at"] >= horizon]
+    for day_text in [d for d, seen in index.items() if seen < horizon]:
+        del store[f"{who}|{day_text}".encode()]
+        del index[day_text]
+        touched = True
+    if touched:
+        store[index_key] = orjson.dumps(index)
     amendments = []
-    for other, hit_mine, hit_other in xc03.find(shift, kept, p):
+    for other, hit_mine, hit_other in found.values():
         amendments.append(Amendment(shift["person_key"], *me, hit_mine))
         amendments.append(Amendment(other["person_key"], *_identity(other), hit_other))
-    kept.append({**shift, "seen_at": now})
-    return kept[-_MAX_SHIFTS:], amendments
+    return amendments

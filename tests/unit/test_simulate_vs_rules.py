@@ -39,7 +39,7 @@ def run_rules(sim: Simulation) -> dict[Key, dict[str, object]]:
         cards.put(card)
     ref = Enrichment(Engine.load(), catalog, cards)
     stored: dict[str, bytes] = {}
-    schedules: dict[str, list[dict[str, object]]] = {}  # the practitioner agent's table
+    schedules: dict[bytes, bytes] = {}  # the practitioner agent's table
     decisions: dict[Key, dict[str, object]] = {}
     for sc in sim.claims:
         person = sc.claim["person_key"]
@@ -48,10 +48,8 @@ def run_rules(sim: Simulation) -> dict[Key, dict[str, object]]:
         for decision in (out.decision, *out.amendments):
             decisions[hist.identity(decision)] = decision
         for shift in practice.shifts_of(sc.claim, ref.engine):
-            who = shift["practitioner"]
-            schedules[who], found = practice.on_shift(schedules.get(who, []), shift, ref.engine,
-                                                   NOW.timestamp())
-            for a in found:  # the amendment agent, on the person's partition
+            # The amendment agent, on the person's partition:
+            for a in practice.on_shift(schedules, shift, ref.engine, NOW.timestamp()):
                 target = (a.facility, a.claim_id, a.version)
                 visits, amended = amend_visit(hist.loads(stored[a.person_key]), target, a.hit,
                                               NOW)
