@@ -60,7 +60,8 @@ def _header(headers: Any, name: str) -> bytes | None:
 
 
 def create_app(settings: Settings, codec: Codec, ref: Enrichment, metrics: Metrics) -> Worker:
-    """Build the Faust app from the settings: topics, the history table and the agent."""
+    """Build the Faust app from the settings: topics, the history and schedule tables, the
+    claim, practitioner and amendment agents, and the /history and /metrics pages."""
     datadir = settings.state_dir / "worker" / settings.app_id / settings.worker_id
     datadir.parent.mkdir(parents=True, exist_ok=True)  # faust creates only the last level
     app = faust.App(
@@ -92,6 +93,7 @@ def create_app(settings: Settings, codec: Codec, ref: Enrichment, metrics: Metri
     def rocksdb_options() -> dict[str, int]:  # a fresh dict per table: faust pops keys out of it
         return {"block_cache_size": settings.rocksdb_cache_mb << 20,
                 "write_buffer_size": 8 << 20, "max_write_buffer_number": 2}
+
     def raw_topic(name: str, partitions: int) -> faust.TopicT:
         return app.topic(t(name), partitions=partitions, key_type=bytes, value_type=bytes,
                          key_serializer="raw", value_serializer="raw")
@@ -115,6 +117,14 @@ def create_app(settings: Settings, codec: Codec, ref: Enrichment, metrics: Metri
     encode_decision = codec.encoder("decision")
     engine = ref.engine
 
+    async def dead_letter(msg: Any, reason: str, detail: object) -> None:
+        metrics.dead_letters_total.labels(reason).inc()
+        await dlq.send(key=msg.key, value=msg.value, headers=[
+            ("reason", reason.encode()), ("detail", str(detail).encode()),
+            ("topic", msg.topic.encode()), ("partition", str(msg.partition).encode()),
+            ("offset", str(msg.offset).encode()),
+        ])
+
     async def emit(key: bytes, decision: dict[str, Any]) -> None:
         await decisions.send(key=key, value=encode_decision(decision),
                              headers=[("claim", claim_header(decision))])
@@ -136,12 +146,7 @@ def create_app(settings: Settings, codec: Codec, ref: Enrichment, metrics: Metri
             result = process(codec.decode, msg.key, msg.value,
                              lambda k: hist.loads(visits.get(k)), ref, reappraise)
             if isinstance(result, DeadLetter):
-                metrics.dead_letters_total.labels(result.reason).inc()
-                await dlq.send(key=msg.key, value=msg.value, headers=[
-                    ("reason", result.reason.encode()), ("detail", result.detail.encode()),
-                    ("topic", msg.topic.encode()), ("partition", str(msg.partition).encode()),
-                    ("offset", str(msg.offset).encode()),
-                ])
+                await dead_letter(msg, result.reason, result.detail)
                 yield None
                 continue
             key = msg.key
@@ -166,7 +171,12 @@ def create_app(settings: Settings, codec: Codec, ref: Enrichment, metrics: Metri
     async def practitioner_schedules(stream: faust.StreamT[bytes]) -> AsyncIterator[None]:
         async for event in stream.events():
             msg = event.message
-            shift = load_shift(msg.value)
+            try:
+                shift = load_shift(msg.value)
+            except (ValueError, KeyError, TypeError) as exc:  # not ours: never stop the stage
+                await dead_letter(msg, "bad_shift", exc)
+                yield None
+                continue
             found = on_shift(schedules, shift, engine, time.time())
             for amendment in found:
                 await amendments.send(key=amendment.person_key.encode(), value=amendment.dumps())
@@ -176,7 +186,12 @@ def create_app(settings: Settings, codec: Codec, ref: Enrichment, metrics: Metri
     async def amend_decisions(stream: faust.StreamT[bytes]) -> AsyncIterator[None]:
         async for event in stream.events():
             msg = event.message
-            a = Amendment.loads(msg.value)
+            try:
+                a = Amendment.loads(msg.value)
+            except (ValueError, KeyError, TypeError) as exc:
+                await dead_letter(msg, "bad_amendment", exc)
+                yield None
+                continue
             before = hist.loads(visits.get(msg.key))
             after, amended = amend_visit(before, (a.facility, a.claim_id, a.version), a.hit,
                                          datetime.now(UTC))

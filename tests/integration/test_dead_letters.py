@@ -77,3 +77,32 @@ def test_malformed_claims_are_dead_lettered_and_good_ones_still_decided(
     assert 'hireview_dead_letters_total{reason="not_wire_format"} 1.0' in metrics
     decided = {codec.decode(m.value(), "decision")["claim_id"] for m in decisions}  # type: ignore[attr-defined]
     assert decided == {c["claim_id"] for c in good}
+
+
+def test_unreadable_internal_events_are_dead_lettered_and_the_stages_go_on(
+    isolated: Settings, tmp_path: Path
+) -> None:
+    """A garbage event on hi.practice or hi.amendments must not stop the worker (the agents
+    would otherwise crash on it again after every restart): it is dead-lettered."""
+    create_topics(isolated)
+    codec = make_codec(isolated)
+    sim = generate(3, seed=3, violations=0.0)
+    publish_reference(isolated, codec, sim.catalog_entries, sim.cards)
+    publish(isolated, isolated.topic("hi.practice"), [(b"BS001", b"{not json")])
+    publish(isolated, isolated.topic("hi.amendments"), [(b"0123456789", b'{"hit": 1}')])
+    good = [c.claim for c in sim.claims]
+    publish(isolated, isolated.topic("hi.claims"),
+            [(c["person_key"].encode(), codec.encoder("claim")(c)) for c in good])
+
+    worker = Child(isolated, "worker", tmp_path)
+    try:
+        dead = read_all(isolated, isolated.topic("hi.claims.dlq"), expect=2)
+        decisions = read_all(isolated, isolated.topic("hi.decisions"), expect=len(good))
+        wait_for(worker.alive, 1, "worker alive")
+    finally:
+        worker.stop()
+    reasons = {dict(m.headers())["reason"].decode(): dict(m.headers())["topic"].decode()  # type: ignore[attr-defined]
+               for m in dead}
+    assert reasons == {"bad_shift": isolated.topic("hi.practice"),
+                       "bad_amendment": isolated.topic("hi.amendments")}, worker.tail()
+    assert len(decisions) == len(good)
