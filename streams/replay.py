@@ -36,6 +36,7 @@ from streams.replay_core import Replayer, replay_all
 from streams.replay_impact import Impact, merged, render
 from streams.replay_json import load_layout
 from streams.replay_store import Scope, count_claims, read_shard, run_row, write_results, write_run
+from streams.runtime import current_engine
 from streams.settings import Settings
 
 REAPPRAISE_HEADER = "reappraise"
@@ -45,17 +46,17 @@ class ReplayError(ValueError):
     """Bad replay arguments (the message names the option)."""
 
 
-def resolve_engine(rules: str) -> Engine:
+def resolve_engine(rules: str, settings: Settings) -> Engine:
     """``current``, the current fingerprint, or a params file path → the engine to replay with."""
+    current = current_engine(settings)
     if rules == "current":
-        return Engine.load()
+        return current
     path = Path(rules)
     if path.is_file():
         try:
             return Engine.load(params_path=path)
         except (ParamsError, ValueError) as exc:
             raise ReplayError(f"--rules {rules}: {exc}") from exc
-    current = Engine.load()
     if rules == current.version:
         return current
     raise ReplayError(f"--rules: {rules!r} is not 'current', the current rules version "
@@ -261,13 +262,13 @@ def command(settings: Settings, args: Any) -> int:
     workers = args.workers or settings.replay_workers
     try:
         if args.retroactive:
-            engine, rules = Engine.load(), "current"
+            engine, rules = current_engine(settings), "current"
         else:
             if not (args.rules and args.date_from and args.date_to):
                 raise ReplayError("--rules, --from and --to are required (or --retroactive)")
             if args.date_from > args.date_to:
                 raise ReplayError(f"--from {args.date_from} is after --to {args.date_to}")
-            engine, rules = resolve_engine(args.rules), args.rules
+            engine, rules = resolve_engine(args.rules, settings), args.rules
     except ReplayError as exc:
         print(f"hireview replay: {exc}", file=sys.stderr)
         return 2

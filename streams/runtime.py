@@ -6,7 +6,7 @@ import sys
 import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
 
@@ -14,6 +14,9 @@ from streams.catalogs import CardRegistry, CatalogSnapshot, entry_key
 from streams.codec import Codec
 from streams.kafka import create_topics, producer
 from streams.settings import Settings
+
+if TYPE_CHECKING:
+    from rules.engine import Engine
 
 CATALOG_TOPIC = {"DRUG": "hi.catalog.drugs", "SERVICE": "hi.catalog.services",
                  "SUPPLY": "hi.catalog.supplies", "STAFF": "hi.catalog.staff",
@@ -24,11 +27,19 @@ def make_codec(settings: Settings) -> Codec:
     return Codec.from_settings(settings)
 
 
+def current_engine(settings: Settings) -> Engine:
+    """The rules the worker runs: ``settings.rules_params``, else rules/params.yaml."""
+    from rules.engine import Engine
+
+    if settings.rules_params is None:
+        return Engine.load()
+    return Engine.load(params_path=settings.rules_params)
+
+
 def run_worker(settings: Settings) -> None:
     """Load reference data to the end of its topics, then run the Faust worker until stopped."""
     import faust
 
-    from rules.engine import Engine
     from streams.app import create_app
     from streams.feed import ReferenceFeed
     from streams.metrics import Metrics
@@ -45,7 +56,7 @@ def run_worker(settings: Settings) -> None:
     metrics.catalog_entries.labels("catalog").set_function(lambda: len(feed.catalog))
     metrics.catalog_entries.labels("cards").set_function(lambda: len(feed.cards))
     feed.follow()
-    ref = Enrichment(Engine.load(), feed.catalog, feed.cards, settings.history_keep_days,
+    ref = Enrichment(current_engine(settings), feed.catalog, feed.cards, settings.history_keep_days,
                      settings.history_min_visits)
     worker = create_app(settings, codec, ref, metrics)
     runner = faust.Worker(worker.app, loglevel="WARNING")
