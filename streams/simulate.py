@@ -115,7 +115,17 @@ def iter_claims(n: int, seed: int, violations: float, start: datetime | None = N
         ref = reference(n, seed, start)
     rng = random.Random(f"{seed}/claims")
     jobs = plan_jobs(rng, n, violations, ref.start - timedelta(days=WINDOW_DAYS))
-    return Scheduler(rng, ref.world, ref.catalog).run(jobs)
+    return Scheduler(rng, ref.world, ref.catalog, run=run_tag(seed)).run(jobs)
+
+
+def run_tag(seed: int) -> str:
+    """4 base-36 characters from the seed, in every MA_LK of the run: two simulations (two
+    demo runs into one database) never give different claims the same identity."""
+    n, out = seed % 36**4, ""
+    for _ in range(4):
+        n, d = divmod(n, 36)
+        out = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"[d] + out
+    return out
 
 
 def generate(n: int, seed: int, violations: float, start: datetime | None = None) -> Simulation:

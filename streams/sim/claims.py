@@ -45,10 +45,11 @@ class Draft:
         v = self.visit
         finalize(self.claim, v.person.benefit_level, v.facility.tier, v.route)
 
-    def name(self, number: int) -> None:
-        """MA_LK: facility, month of arrival and the facility's running number."""
+    def name(self, number: int, run: str = "") -> None:
+        """MA_LK: facility, month of arrival, the simulation's run tag and the facility's
+        running number."""
         c = self.claim
-        c["claim_id"] = f"{c['facility']}_{c['header']['ngay_vao']:%Y%m}_{number:06d}"
+        c["claim_id"] = f"{c['facility']}_{c['header']['ngay_vao']:%Y%m}_{run}{number:06d}"
 
     @property
     def header(self) -> dict[str, Any]:

@@ -122,8 +122,9 @@ def _partners(counts: dict[str, int]) -> int:
 class Scheduler:
     """Turns jobs into claims, keeping each person's visits apart and numbering claims."""
 
-    def __init__(self, rng: random.Random, world: World, catalog: Catalog) -> None:
+    def __init__(self, rng: random.Random, world: World, catalog: Catalog, run: str = "") -> None:
         self.rng = rng
+        self.tag = run  # in every MA_LK: claims of different simulations never share one
         self.world = world
         self.catalog = catalog
         self._busy: dict[str, list[tuple[datetime, datetime]]] = {}
@@ -250,7 +251,7 @@ class Scheduler:
     def _name(self, draft: Draft) -> None:
         fac = draft.claim["facility"]
         self._numbers[fac] = self._numbers.get(fac, 0) + 1
-        draft.name(self._numbers[fac])
+        draft.name(self._numbers[fac], self.tag)
 
     def _finish(self, job: Job, drafts: list[Draft]) -> list[SimClaim]:
         rng, first, code = self.rng, drafts[0], job.code

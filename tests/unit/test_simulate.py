@@ -424,3 +424,13 @@ def test_tiny_and_saturated_simulations() -> None:
     # CB09 clean partner visits (P partner claims per round of codes).
     most = len(CODES) * 900 // (len(CODES) + sum(PARTNERS.values()))
     assert most - 2 <= labelled <= most
+
+
+def test_two_simulations_never_share_a_claim_identity() -> None:
+    """Two runs into one database (two demos) must not overwrite each other's claims."""
+    from streams.simulate import run_tag
+
+    a = {c.claim["claim_id"] for c in generate(200, seed=1, violations=0.2).claims}
+    b = {c.claim["claim_id"] for c in generate(200, seed=2, violations=0.2).claims}
+    assert a and b and not a & b
+    assert run_tag(1) != run_tag(2) and len(run_tag(10**12)) == 4
