@@ -16,6 +16,7 @@ from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaError, KafkaExcepti
 
 from streams.catalogs import CardRegistry, CatalogSnapshot
 from streams.codec import InvalidMessage
+from streams.kafka import watermarks
 from streams.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -66,7 +67,7 @@ class ReferenceFeed:
         self._consumer.assign(tps)
         pending = {(tp.topic, tp.partition) for tp in tps}
         for tp in tps:  # empty partitions never send EOF after assign on some brokers
-            low, high = self._consumer.get_watermark_offsets(tp, timeout=10)
+            low, high = watermarks(self._consumer, tp)
             if high <= low:
                 pending.discard((tp.topic, tp.partition))
         applied, deadline = 0, time.monotonic() + timeout

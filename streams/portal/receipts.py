@@ -29,6 +29,7 @@ from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaException, Producer
 from confluent_kafka.admin import AdminClient
 from confluent_kafka.cimpl import NewTopic
 
+from streams.kafka import watermarks
 from streams.settings import Settings
 
 TOPIC = "hi.receipts"
@@ -156,8 +157,7 @@ def load_receipts(settings: Settings, write: Write, timeout: float = 60.0) -> Re
     latest: dict[str, Receipt | None] = {}
     try:
         parts = consumer.list_topics(name, timeout=10).topics[name].partitions
-        ends = {p: consumer.get_watermark_offsets(TopicPartition(name, p), timeout=10)[1]
-                for p in parts}
+        ends = {p: watermarks(consumer, TopicPartition(name, p))[1] for p in parts}
         todo = {p for p, end in ends.items() if end > 0}
         consumer.assign([TopicPartition(name, p, OFFSET_BEGINNING) for p in todo])
         while todo:
