@@ -16,7 +16,6 @@ from typing import Any
 from rules.bench import measure, scaled
 from rules.cases import base_case
 from rules.engine import Context, Engine
-from streams.catalogs import CardRegistry, CatalogSnapshot
 from streams.processor import Enrichment, appraise
 from streams.settings import Settings
 
@@ -26,11 +25,7 @@ def mix_figures(claims: int, seed: int = 7) -> dict[str, float]:
     from streams.simulate import generate
 
     sim = generate(claims, seed=seed, violations=0.1)
-    catalog, cards = CatalogSnapshot(), CardRegistry()
-    for entry in sim.catalog_entries:
-        catalog.put(entry)
-    for card in sim.cards:
-        cards.put(card)
+    catalog, cards = sim.indexes()
     engine = Engine.load()
     ref = Enrichment(engine, catalog, cards)
     visits: dict[str, Any] = {}

@@ -20,7 +20,6 @@ from typing import Any
 
 from rules.engine import Engine
 from streams import db, replay_json
-from streams.catalogs import CardRegistry, CatalogSnapshot
 from streams.processor import Enrichment, appraise
 from streams.replay import run_replay
 from streams.replay_json import load_layout
@@ -62,11 +61,7 @@ def _store(settings: Settings, client: Any, claims: int, seed: int
     from streams.simulate import generate
 
     sim = generate(claims, seed=seed, violations=0.1)
-    catalog, cards = CatalogSnapshot(), CardRegistry()
-    for entry in sim.catalog_entries:
-        catalog.put(entry)
-    for card in sim.cards:
-        cards.put(card)
+    catalog, cards = sim.indexes()
     ref = Enrichment(Engine.load(), catalog, cards, settings.history_keep_days,
                      settings.history_min_visits)
     codec = make_codec(settings)

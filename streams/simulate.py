@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from streams.catalogs import CardRegistry, CatalogSnapshot
 from streams.sim.catalog import Catalog, build_catalog
 from streams.sim.stream import (
     UTC_OFFSET,
@@ -70,6 +71,15 @@ class Simulation:
     catalog_entries: list[dict[str, Any]]  # catalog_entry.avsc records
     cards: list[dict[str, Any]]  # card.avsc records
     claims: list[SimClaim]  # send order
+
+    def indexes(self) -> tuple[CatalogSnapshot, CardRegistry]:
+        """The in-memory catalog and card indexes a worker would build from this reference."""
+        catalog, cards = CatalogSnapshot(), CardRegistry()
+        for entry in self.catalog_entries:
+            catalog.put(entry)
+        for card in self.cards:
+            cards.put(card)
+        return catalog, cards
 
 
 def world_cards(world: World) -> list[dict[str, Any]]:

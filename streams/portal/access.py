@@ -8,7 +8,10 @@ portal's ``{"error": reason, "detail": message}`` answers.
 from __future__ import annotations
 
 import logging
+import threading
+from typing import Any
 
+from clickhouse_driver import Client
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -29,6 +32,39 @@ class Refused(Exception):
     def __init__(self, status: int, reason: str, detail: str) -> None:
         super().__init__(detail)
         self.status, self.reason, self.detail = status, reason, detail
+
+
+class GuardedClickHouse:
+    """One ClickHouse connection shared by request threads: guarded (the driver is not
+    thread-safe), and any network or server error becomes :class:`Unavailable` (503)."""
+
+    def __init__(self, client: Client) -> None:
+        self._client = client
+        self._lock = threading.Lock()
+
+    def rows(self, sql: str, params: dict[str, Any]) -> list[tuple[Any, ...]]:
+        with self._lock:
+            try:
+                rows: list[tuple[Any, ...]] = self._client.execute(sql, params)
+            except Exception as exc:  # network or server error: the caller answers 503
+                raise Unavailable(f"ClickHouse: {type(exc).__name__}: {exc}") from exc
+        return rows
+
+
+async def read_limited(request: Request, max_bytes: int) -> bytes:
+    """The request body, refused with 413 as soon as it exceeds ``max_bytes`` (declared or
+    streamed): an unbounded body is never buffered."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > max_bytes:
+        raise Refused(413, "too_large", f"{declared} bytes: larger than the limit of "
+                      f"{max_bytes} bytes")
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > max_bytes:
+            raise Refused(413, "too_large", f"more than the limit of {max_bytes} bytes")
+        chunks.append(chunk)
+    return b"".join(chunks)
 
 
 def error_response(status: int, reason: str, detail: str) -> JSONResponse:

@@ -47,7 +47,7 @@ from streams.catalog_rows import (
     read_rows,
 )
 from streams.catalogs import CatalogSnapshot, Entry, entry_key
-from streams.portal.access import Access, Refused, Unavailable
+from streams.portal.access import Access, Refused, Unavailable, read_limited
 from streams.portal.auth import Credential
 from streams.settings import Settings
 
@@ -119,7 +119,7 @@ def catalog_routes(settings: Settings, publish: CatalogPublish,
             if ctype not in _FORMATS:
                 raise Refused(415, "unsupported_media_type", f"content type {ctype!r}: send "
                               "application/json (a list of rows) or text/csv (a header row)")
-            body = await _read(request, max_bytes)
+            body = await read_limited(request, max_bytes)
             status, content = await run_in_threadpool(submit, kind, body, _FORMATS[ctype],
                                                       target, partial)
             log.info("catalog upload: %s (%s) %s for %r: %d published, %d rows rejected",
@@ -225,19 +225,6 @@ def _day(on: str | None) -> date:
         return date.fromisoformat(on)
     except ValueError:
         raise Refused(400, "bad_date", f"on {on!r}: expected YYYY-MM-DD") from None
-
-
-async def _read(request: Request, max_bytes: int) -> bytes:
-    declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > max_bytes:
-        raise Refused(413, "too_large", f"{declared} bytes: larger than {max_bytes} bytes")
-    chunks, size = [], 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > max_bytes:  # stop reading: never buffer an unbounded body
-            raise Refused(413, "too_large", f"more than the limit of {max_bytes} bytes")
-        chunks.append(chunk)
-    return b"".join(chunks)
 
 
 def current(rows: Iterable[Entry], on: date) -> list[Entry]:

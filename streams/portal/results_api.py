@@ -16,7 +16,6 @@ so pages are stable; ``total`` counts every row of the month and ``next`` is the
 from __future__ import annotations
 
 import re
-import threading
 from collections.abc import Callable
 from datetime import date
 from decimal import Decimal
@@ -26,7 +25,7 @@ from urllib.parse import urlencode
 from clickhouse_driver import Client
 from fastapi import APIRouter, Request
 
-from streams.portal.access import Access, Refused, Unavailable
+from streams.portal.access import Access, GuardedClickHouse, Refused
 
 MAX_PAGE_SIZE = 500
 DEFAULT_PAGE_SIZE = 50
@@ -69,19 +68,10 @@ def plain(value: Any) -> Any:
 
 
 class ClickHouseListing:
-    """The paged decisions; one connection, guarded (the driver is not thread-safe)."""
+    """The paged decisions from ClickHouse."""
 
     def __init__(self, client: Client) -> None:
-        self._client = client
-        self._lock = threading.Lock()
-
-    def _query(self, sql: str, params: dict[str, Any]) -> list[tuple[Any, ...]]:
-        with self._lock:
-            try:
-                rows: list[tuple[Any, ...]] = self._client.execute(sql, params)
-            except Exception as exc:  # network or server error: the caller answers 503
-                raise Unavailable(f"ClickHouse: {type(exc).__name__}: {exc}") from exc
-        return rows
+        self._query = GuardedClickHouse(client).rows
 
     def decisions_page(self, facility: str, start: date, end: date, offset: int,
                        limit: int) -> tuple[int, list[dict[str, Any]]]:

@@ -6,7 +6,6 @@
 
 from __future__ import annotations
 
-import threading
 from decimal import Decimal
 from typing import Any
 
@@ -17,7 +16,7 @@ from fastapi import FastAPI
 from streams.codec import Codec
 from streams.db import connect
 from streams.kafka import create_topics, producer
-from streams.portal.access import Unavailable
+from streams.portal.access import GuardedClickHouse, Unavailable
 from streams.portal.auth import Credentials
 from streams.portal.receipts import ensure_topic, kafka_writer, load_receipts
 from streams.portal.service import create_portal
@@ -67,19 +66,10 @@ class KafkaPublisher:
 
 
 class ClickHouseResults:
-    """Decisions from ClickHouse; one connection, guarded (the driver is not thread-safe)."""
+    """Decisions from ClickHouse."""
 
     def __init__(self, client: Client) -> None:
-        self._client = client
-        self._lock = threading.Lock()
-
-    def _query(self, sql: str, params: dict[str, Any]) -> list[tuple[Any, ...]]:
-        with self._lock:
-            try:
-                rows: list[tuple[Any, ...]] = self._client.execute(sql, params)
-            except Exception as exc:  # network or server error: the caller answers 503
-                raise Unavailable(f"ClickHouse: {type(exc).__name__}: {exc}") from exc
-        return rows
+        self._query = GuardedClickHouse(client).rows
 
     def decided(self, facility: str, claim_id: str) -> bool:
         rows = self._query("SELECT count() FROM decisions WHERE facility = %(f)s AND "

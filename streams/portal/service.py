@@ -37,7 +37,7 @@ from streams.portal import (
     parse_json_claim,
     stamp,
 )
-from streams.portal.access import Access, Refused, Unavailable, install
+from streams.portal.access import Access, Refused, Unavailable, install, read_limited
 from streams.portal.auth import Credential, Credentials
 from streams.portal.errors import finding
 from streams.portal.receipts import Receipt, ReceiptStore, ReceiptWriteFailed, receipt_id
@@ -87,19 +87,6 @@ def create_portal(settings: Settings, *, publish: Publish, receipts: ReceiptStor
     access = Access(credentials)
     authenticate, require = access.authenticate, access.require
     install(app)
-
-    async def read_body(request: Request) -> bytes:
-        declared = request.headers.get("content-length", "")
-        if declared.isdigit() and int(declared) > max_bytes:
-            raise Refused(413, "too_large", f"{declared} bytes: larger than the limit of "
-                           f"{max_bytes} bytes")
-        chunks, size = [], 0
-        async for chunk in request.stream():
-            size += len(chunk)
-            if size > max_bytes:  # stop reading: never buffer an unbounded body
-                raise Refused(413, "too_large", f"more than the limit of {max_bytes} bytes")
-            chunks.append(chunk)
-        return b"".join(chunks)
 
     def parse(body: bytes, ctype: str, cred: Credential) -> tuple[list[ClaimResult], list[Any]]:
         if ctype in _XML:
@@ -173,7 +160,7 @@ def create_portal(settings: Settings, *, publish: Publish, receipts: ReceiptStor
         if ctype not in _XML and ctype != "application/json":
             raise Refused(415, "unsupported_media_type",
                            f"content type {ctype!r}: send application/xml or application/json")
-        body = await read_body(request)
+        body = await read_limited(request, max_bytes)
         claims, envelope_findings = await run_in_threadpool(parse, body, ctype, cred)
         for claim in claims:
             if claim.claim_key[0]:

@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import logging
 import re
-import threading
 from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
@@ -21,7 +20,7 @@ from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
 
 from rules import summary
-from streams.portal.access import Access, Refused, Unavailable
+from streams.portal.access import Access, GuardedClickHouse, Refused, read_limited
 
 log = logging.getLogger("hireview.portal")
 Sums = Callable[[str, str], dict[str, float]]
@@ -40,18 +39,13 @@ _SUMS = (
 
 
 class ClickHouseSums:
-    """The facility-month sums of the claims; one guarded connection."""
+    """The facility-month sums of the claims."""
 
     def __init__(self, client: Client) -> None:
-        self._client = client
-        self._lock = threading.Lock()
+        self._query = GuardedClickHouse(client).rows
 
     def __call__(self, facility: str, month: str) -> dict[str, float]:
-        with self._lock:
-            try:
-                rows = self._client.execute(_SUMS, {"f": facility, "m": int(month)})
-            except Exception as exc:  # network or server error: 503, the client may retry
-                raise Unavailable(f"ClickHouse: {type(exc).__name__}: {exc}") from exc
+        rows = self._query(_SUMS, {"f": facility, "m": int(month)})
         count, bh, bhtt, bncct, bntt = rows[0]
         money = [float(Decimal(v or 0)) for v in (bh, bhtt, bncct, bntt)]
         return {"claims": int(count), **dict(zip(summary.TOTALS, money, strict=True))}
@@ -92,12 +86,7 @@ def summaries_router(sums: Sums) -> Callable[[Access], APIRouter]:
                      summary="Check a facility's monthly summary against its claims (SB02)")
         async def check(request: Request) -> dict[str, Any]:
             cred = access.authenticate(request)
-            body = b""
-            async for chunk in request.stream():
-                body += chunk
-                if len(body) > _MAX_BODY:
-                    raise Refused(413, "too_large", f"a summary is at most {_MAX_BODY} bytes")
-            facility, month, reported = _reported(body)
+            facility, month, reported = _reported(await read_limited(request, _MAX_BODY))
             access.require(cred, facility, "submit a summary for")
             found = await run_in_threadpool(sums, facility, month)
             findings = summary.compare(reported, found)

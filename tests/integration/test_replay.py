@@ -17,7 +17,6 @@ from confluent_kafka import Consumer
 from rules.engine import Engine
 from rules.params import PARAMS_FILE
 from streams import db
-from streams.catalogs import CardRegistry, CatalogSnapshot
 from streams.codec import Codec
 from streams.kafka import create_topics
 from streams.processor import Enrichment, appraise
@@ -45,11 +44,7 @@ def lenient_ct02(tmp: Path) -> Path:
 class World:
     def __init__(self, settings: Settings, engine: Engine) -> None:
         self.sim = generate(CLAIMS, seed=11, violations=0.5)
-        catalog, cards = CatalogSnapshot(), CardRegistry()
-        for entry in self.sim.catalog_entries:
-            catalog.put(entry)
-        for card in self.sim.cards:
-            cards.put(card)
+        catalog, cards = self.sim.indexes()
         self.ref = Enrichment(engine, catalog, cards, settings.history_keep_days,
                               settings.history_min_visits)
         self.codec: Codec = make_codec(settings)

@@ -116,15 +116,10 @@ def test_one_defect_one_money_code(engine: Engine, patch: dict[str, Any], codes:
 
 
 def test_set_a_is_silent_on_simulated_clean_claims(engine: Engine) -> None:
-    from streams.catalogs import CardRegistry, CatalogSnapshot
     from streams.simulate import generate
 
     sim = generate(600, seed=41, violations=0.0)
-    catalog, cards = CatalogSnapshot(), CardRegistry()
-    for entry in sim.catalog_entries:
-        catalog.put(entry)
-    for card in sim.cards:
-        cards.put(card)
+    catalog, cards = sim.indexes()
     routes = set()
     for sc in sim.claims:
         routes.add(sc.claim["header"]["ma_doituong_kcb"])

@@ -20,7 +20,6 @@ from rules.engine import Engine
 from rules.registry import all_rules
 from streams import history as hist
 from streams import practice
-from streams.catalogs import CardRegistry, CatalogSnapshot
 from streams.processor import Enrichment, amend_visit, appraise
 from streams.simulate import CODES, Simulation, generate
 
@@ -32,11 +31,7 @@ Key = tuple[str, str, int]
 
 def run_rules(sim: Simulation) -> dict[Key, dict[str, object]]:
     """The last decision of every claim version."""
-    catalog, cards = CatalogSnapshot(), CardRegistry()
-    for entry in sim.catalog_entries:
-        catalog.put(entry)
-    for card in sim.cards:
-        cards.put(card)
+    catalog, cards = sim.indexes()
     ref = Enrichment(Engine.load(), catalog, cards)
     stored: dict[str, bytes] = {}
     schedules: dict[bytes, bytes] = {}  # the practitioner agent's table
