@@ -70,7 +70,7 @@ class Case:
 
     def context(self) -> Context:
         """A context over fresh in-memory catalog and card indexes holding this case's rows."""
-        from streams.catalogs import CardRegistry, CatalogSnapshot
+        from streams.reference.catalog import CardRegistry, CatalogSnapshot
 
         catalog, cards = CatalogSnapshot(), CardRegistry()
         for entry in self.catalog:

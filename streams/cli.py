@@ -10,7 +10,7 @@ from streams.settings import Settings
 
 
 def _infra(settings: Settings, args: argparse.Namespace) -> int:
-    from streams import infra
+    from streams.ops import services as infra
 
     if args.action == "up":
         infra.up(settings)
@@ -22,7 +22,7 @@ def _infra(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def _db(settings: Settings, args: argparse.Namespace) -> int:
-    from streams import db
+    from streams.clickhouse import db
 
     applied = db.migrate(settings)
     print(f"{len(applied)} migration(s) applied" + (f": {', '.join(applied)}" if applied else ""))
@@ -38,21 +38,21 @@ def _topics(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def _worker(settings: Settings, args: argparse.Namespace) -> int:
-    from streams.runtime import run_worker
+    from streams.worker.run import run_worker
 
     run_worker(settings)
     return 0
 
 
 def _sink(settings: Settings, args: argparse.Namespace) -> int:
-    from streams.runtime import run_sink_process
+    from streams.sink.run import run_sink_process
 
     run_sink_process(settings)
     return 0
 
 
 def _simulate(settings: Settings, args: argparse.Namespace) -> int:
-    from streams.runtime import simulate_and_publish
+    from streams.sim.publish import simulate_and_publish
 
     simulate_and_publish(settings, claims=args.claims, rate=args.rate,
                          violations=args.violations, seed=args.seed, labels_path=args.labels)
@@ -80,24 +80,24 @@ def _portal(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def _demo(settings: Settings, args: argparse.Namespace) -> int:
-    from streams.demo import run_demo
+    from streams.ops.demo import run_demo
 
     return run_demo(settings, claims=args.claims, rate=args.rate, keep_running=not args.exit)
 
 
 def _bench(settings: Settings, args: argparse.Namespace) -> int:
     if args.target == "portal":
-        from streams.portal.bench import run_portal_bench
+        from streams.bench.portal import run_portal_bench
 
         return run_portal_bench(settings, envelopes=args.envelopes, heavy=args.heavy,
                                 clients=args.clients, http=not args.parse_only,
                                 as_json=args.json)
     if args.target == "rules":
-        from streams.bench_rules import run_rules_bench
+        from streams.bench.rules import run_rules_bench
 
         return run_rules_bench(settings, claims=args.claims, workers=args.workers,
                                replay=not args.no_replay, as_json=args.json)
-    from streams.bench import run_bench
+    from streams.bench.pipeline import run_bench
 
     return run_bench(settings, claims=args.claims, as_json=args.json)
 
@@ -123,7 +123,7 @@ def _rules(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def _replay(settings: Settings, args: argparse.Namespace) -> int:
-    from streams.replay import command
+    from streams.replay.run import command
 
     return command(settings, args)
 
@@ -131,14 +131,14 @@ def _replay(settings: Settings, args: argparse.Namespace) -> int:
 def _catalogs(settings: Settings, args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from streams.catalog_load import run_load
+    from streams.reference.load import run_load
 
     return run_load(settings, args.kind, Path(args.file), facility=args.facility or "",
                     partial=args.partial)
 
 
 def _day(text: str) -> object:
-    from streams.replay import parse_day
+    from streams.replay.run import parse_day
 
     return parse_day(text)
 

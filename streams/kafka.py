@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
@@ -78,3 +79,41 @@ def watermarks(consumer: Consumer, tp: TopicPartition, timeout: float = 30.0) ->
             if code not in _NOT_READY or time.monotonic() > deadline:
                 raise
             time.sleep(0.2)
+
+
+def publish(
+    settings: Settings,
+    topic: str,
+    items: Iterable[tuple[bytes, bytes]],
+    rate: float = 0.0,
+    progress: Callable[[int], None] | None = None,
+) -> int:
+    """Produce (key, value) pairs with acks=all; waits until every one is acknowledged."""
+    prod = producer(settings)
+    failures: list[str] = []
+
+    def on_delivery(err: Any, msg: Any) -> None:
+        if err is not None:
+            failures.append(str(err))
+
+    sent, started = 0, time.monotonic()
+    for key, value in items:
+        while True:
+            try:
+                prod.produce(topic, value=value, key=key, on_delivery=on_delivery)
+                break
+            except BufferError:  # local queue full: let deliveries drain
+                prod.poll(0.05)
+        sent += 1
+        prod.poll(0)
+        if rate > 0:
+            ahead = sent / rate - (time.monotonic() - started)
+            if ahead > 0:
+                time.sleep(ahead)
+        if progress and sent % 1000 == 0:
+            progress(sent)
+    if prod.flush(60) != 0:
+        raise RuntimeError(f"{topic}: messages still unacknowledged after 60s")
+    if failures:
+        raise RuntimeError(f"{topic}: {len(failures)} deliveries failed, first: {failures[0]}")
+    return sent

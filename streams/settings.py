@@ -66,7 +66,7 @@ class Settings(BaseSettings):
                                      description="API key file (hashed keys, roles, scopes)")
     portal_ack_seconds: float = Field(10.0, gt=0, description="Max wait for Kafka to acknowledge "
                                       "a submission before answering 503")
-    # card lookup, results and district keys (streams/portal/cards_api.py, results_api.py, auth.py)
+    # card lookup, results and district keys (streams/portal/api/cards.py, results_api.py, auth.py)
     portal_worker_url: str | None = Field(None, description="Web server of a worker, for visit "
                                           "history; default http://127.0.0.1:<worker_web_port>")
     portal_worker_timeout: float = Field(2.0, gt=0, description="Max wait for the worker's "
@@ -75,7 +75,7 @@ class Settings(BaseSettings):
                                            description="CSV facility,district (PP-DDD): the "
                                            "facilities each district key covers")
 
-    # --- replay (hireview replay, streams/replay.py) ---------------------------------------------
+    # --- replay (hireview replay, streams/replay/run.py) ------------------------------------
     replay_workers: int = Field(1, ge=1, description="Processes of a replay (persons split by "
                                 "hash); --workers overrides")
     replay_batch_size: int = Field(5000, ge=1, description="Replayed decisions per INSERT")

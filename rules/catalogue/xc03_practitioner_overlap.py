@@ -21,7 +21,7 @@ Best practice:
     out; drugs carry only the prescriber.
 
 In the claim agent this rule has no schedule to look at (``ctx.schedule`` is empty) and finds
-nothing; the practitioner agent (streams/practice.py) feeds it the practitioner's shifts.
+nothing; the practitioner agent (streams/worker/practice.py) feeds it the practitioner's shifts.
 """
 
 from __future__ import annotations

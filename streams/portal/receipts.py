@@ -29,6 +29,7 @@ from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaException, Producer
 from confluent_kafka.admin import AdminClient
 from confluent_kafka.cimpl import NewTopic
 
+from streams.claim import claim_key
 from streams.kafka import watermarks
 from streams.settings import Settings
 
@@ -64,10 +65,6 @@ class Receipt:
     def from_json(cls, data: bytes) -> Receipt:
         raw = json.loads(data)
         return cls(**{k: raw.get(k) for k in cls.__dataclass_fields__})
-
-
-def claim_key(facility: str, claim_id: str) -> str:
-    return f"{facility}|{claim_id}"
 
 
 def receipt_id(facility: str, claim_id: str, version: int, content_hash: str) -> str:

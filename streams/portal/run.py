@@ -13,14 +13,14 @@ from clickhouse_driver import Client
 from confluent_kafka import Producer
 from fastapi import FastAPI
 
+from streams.clickhouse.db import connect
 from streams.codec import Codec
-from streams.db import connect
 from streams.kafka import create_topics, producer
 from streams.portal.access import GuardedClickHouse, Unavailable
+from streams.portal.api.summaries import ClickHouseSums, summaries_router
 from streams.portal.auth import Credentials
 from streams.portal.receipts import ensure_topic, kafka_writer, load_receipts
 from streams.portal.service import create_portal
-from streams.portal.summaries_api import ClickHouseSums, summaries_router
 from streams.settings import Settings
 
 _DECISION = ("SELECT facility, claim_id, version, revision, outcome, requested, approved, "
@@ -100,12 +100,12 @@ def _plain(value: Any) -> Any:
 
 def build_portal(settings: Settings) -> FastAPI:
     """The portal app on the real Kafka and ClickHouse (topics created when missing)."""
-    from streams.catalogs import CardRegistry
-    from streams.feed import ReferenceFeed
+    from streams.portal.api.cards import WorkerHistory, cards_router
+    from streams.portal.api.catalogs import LockedSnapshot, portal_catalogs
+    from streams.portal.api.results import ClickHouseListing, results_router
     from streams.portal.auth import FacilityRegister
-    from streams.portal.cards_api import WorkerHistory, cards_router
-    from streams.portal.catalog_api import LockedSnapshot, portal_catalogs
-    from streams.portal.results_api import ClickHouseListing, results_router
+    from streams.reference.catalog import CardRegistry
+    from streams.reference.feed import ReferenceFeed
 
     create_topics(settings)
     ensure_topic(settings)

@@ -29,7 +29,11 @@ from fastapi import APIRouter, FastAPI, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 
-from streams.portal import (
+from streams.claim import claim_key
+from streams.portal.access import Access, Refused, Unavailable, install, read_limited
+from streams.portal.auth import Credential, Credentials
+from streams.portal.errors import finding
+from streams.portal.intake import (
     ClaimResult,
     PortalInputError,
     catalogue_rows,
@@ -37,9 +41,6 @@ from streams.portal import (
     parse_json_claim,
     stamp,
 )
-from streams.portal.access import Access, Refused, Unavailable, install, read_limited
-from streams.portal.auth import Credential, Credentials
-from streams.portal.errors import finding
 from streams.portal.receipts import Receipt, ReceiptStore, ReceiptWriteFailed, receipt_id
 from streams.settings import Settings
 
@@ -70,7 +71,7 @@ class _Outcome:
 
     def to_dict(self) -> dict[str, Any]:
         facility, claim_id = self.claim.claim_key
-        return {"claim_key": f"{facility}|{claim_id}", "facility": facility, "ma_lk": claim_id,
+        return {"claim_key": claim_key(facility, claim_id), "facility": facility, "ma_lk": claim_id,
                 "index": self.claim.index, "version": self.version,
                 "accepted": self.status in ("accepted", "duplicate"), "status": self.status,
                 "receipt": self.receipt, "findings": [f.to_dict() for f in self.claim.findings]}

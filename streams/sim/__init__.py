@@ -1,4 +1,5 @@
-"""Synthetic world, catalogs and claims for ``hireview simulate`` (public API: streams.simulate).
+"""Synthetic world, catalogs and claims for ``hireview simulate``
+(public API: streams.sim.generate).
 
 Everything here is made up: names, numbers and codes are random and only shaped like the real
 ones (see /work/shared/reference/vn-claim-standard.md). No real personal data.

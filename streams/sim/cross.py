@@ -9,7 +9,7 @@ trip XC04 or XC05 for a claim not labelled so. A CB09 person carries a year's co
 ceiling; the scheduler retires that person from later jobs.
 
 The constants mirror ``rules/params.yaml`` (XC04, XC05, CB09 versions in force on the simulated
-dates); tests/unit/test_simulate_cross.py keeps them in step.
+dates); tests/unit/sim/test_simulate_cross.py keeps them in step.
 """
 
 from __future__ import annotations

@@ -10,7 +10,6 @@ it, so no lookback over earlier claims is needed.
 
 from __future__ import annotations
 
-import hashlib
 import heapq
 import random
 from collections.abc import Iterator
@@ -18,8 +17,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import orjson
-
+from streams.claim import content_hash
 from streams.sim import cross
 from streams.sim.catalog import Catalog
 from streams.sim.claims import Draft, build_claim, choose_visit
@@ -42,7 +40,6 @@ WINDOW_DAYS = 30
 INPATIENT_SHARE = 0.07
 _PAD = timedelta(hours=1)  # gap kept between one person's visits (TM01 moves NGAY_RA back less)
 _ATTEMPTS = 1000  # some injections fit few visits (CL02: one night under 24 h)
-_CONTENT = ("header", "drugs", "services", "lab_results", "clinical_notes")
 
 
 @dataclass(frozen=True)
@@ -58,14 +55,6 @@ class Job:
     paid: datetime  # NGAY_TTOAN of the (first) claim, local time
     inpatient: bool
     code: str | None  # injected violation; XC01 and XC02 jobs make two claims
-
-
-def content_hash(claim: dict[str, Any]) -> str:
-    """Stable hash of what the facility sent (header, lines, XML4/5 counts), not of envelope
-    fields such as version or submitted_at: equal content, equal hash."""
-    body = {k: claim[k] for k in _CONTENT}
-    data = orjson.dumps(body, option=orjson.OPT_SORT_KEYS)
-    return hashlib.blake2b(data, digest_size=16).hexdigest()
 
 
 def to_utc(local: datetime) -> datetime:

@@ -21,7 +21,7 @@ def base_settings() -> Settings:
 @pytest.fixture(scope="session")
 def services(base_settings: Settings) -> Settings:
     """Kafka and ClickHouse up on loopback; raises (test error) when they cannot start."""
-    from streams import infra
+    from streams.ops import services as infra
 
     infra.up(base_settings, progress=lambda m: print(f"[infra] {m}"))
     assert infra.kafka_ready(base_settings, 30), "Kafka does not answer metadata requests"
@@ -32,7 +32,7 @@ def services(base_settings: Settings) -> Settings:
 @pytest.fixture()
 def isolated(services: Settings) -> Iterator[Settings]:
     """Settings with unique topics, consumer groups, app id and database for one test."""
-    from streams.procs import free_port
+    from streams.ops.procs import free_port
 
     tag = uuid.uuid4().hex[:8]
     settings = services.model_copy(update={
@@ -44,7 +44,7 @@ def isolated(services: Settings) -> Iterator[Settings]:
         "sink_metrics_port": free_port(),
     })
     yield settings
-    from streams.db import connect
+    from streams.clickhouse.db import connect
 
     client = connect(settings)
     client.execute(f"DROP DATABASE IF EXISTS {settings.clickhouse_database}")

@@ -16,13 +16,13 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from streams.catalog_load import load_file
-from streams.catalogs import CardRegistry, CatalogSnapshot, entry_key
+from streams.clickhouse.db import migrate
 from streams.codec import Codec
-from streams.db import migrate
-from streams.feed import ReferenceFeed
 from streams.portal.auth import add_credential
 from streams.portal.run import build_portal
+from streams.reference.catalog import CardRegistry, CatalogSnapshot, entry_key
+from streams.reference.feed import ReferenceFeed
+from streams.reference.load import load_file
 from streams.settings import ROOT, Settings
 from tests.integration.test_portal import read_all
 

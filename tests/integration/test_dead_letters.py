@@ -10,11 +10,12 @@ from pathlib import Path
 import pytest
 from confluent_kafka import Consumer
 
-from streams.kafka import create_topics
-from streams.procs import Child, wait_for
-from streams.runtime import make_codec, publish, publish_reference
+from streams.codec import Codec
+from streams.kafka import create_topics, publish
+from streams.ops.procs import Child, wait_for
 from streams.settings import Settings
-from streams.simulate import generate
+from streams.sim.generate import generate
+from streams.sim.publish import publish_reference
 
 pytestmark = pytest.mark.kafka
 
@@ -37,7 +38,7 @@ def test_malformed_claims_are_dead_lettered_and_good_ones_still_decided(
     isolated: Settings, tmp_path: Path
 ) -> None:
     create_topics(isolated)
-    codec = make_codec(isolated)
+    codec = Codec.from_settings(isolated)
     sim = generate(3, seed=3, violations=0.0)
     publish_reference(isolated, codec, sim.catalog_entries, sim.cards)
     good = [c.claim for c in sim.claims]
@@ -85,7 +86,7 @@ def test_unreadable_internal_events_are_dead_lettered_and_the_stages_go_on(
     """A garbage event on hi.practice or hi.amendments must not stop the worker (the agents
     would otherwise crash on it again after every restart): it is dead-lettered."""
     create_topics(isolated)
-    codec = make_codec(isolated)
+    codec = Codec.from_settings(isolated)
     sim = generate(3, seed=3, violations=0.0)
     publish_reference(isolated, codec, sim.catalog_entries, sim.cards)
     publish(isolated, isolated.topic("hi.practice"), [(b"BS001", b"{not json")])

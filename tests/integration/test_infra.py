@@ -1,4 +1,4 @@
-"""streams.infra against the real services: up/status/idempotency, plus pid and port guards.
+"""streams.ops.services against the real services: up/status/idempotency, plus pid and port guards.
 
 Uses the settings' own ports (the shared local Kafka and ClickHouse); nothing here stops them.
 """
@@ -15,7 +15,7 @@ from clickhouse_driver import Client
 from confluent_kafka.admin import AdminClient
 from confluent_kafka.cimpl import NewTopic
 
-from streams import infra
+from streams.ops import services as infra
 from streams.settings import Settings
 
 pytestmark = [pytest.mark.kafka, pytest.mark.clickhouse]

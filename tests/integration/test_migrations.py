@@ -10,11 +10,11 @@ from typing import Any
 
 import pytest
 
-from streams import db
+from streams.clickhouse import db
 from streams.settings import ROOT, Settings
-from streams.sink import insert_tables
-from streams.sink_rows import TABLE_COLUMNS, claim_tables, decision_tables
-from tests.unit.test_sink_rows import NOW, make_claim, make_decision, make_hit
+from streams.sink.consumer import insert_tables
+from streams.sink.rows import TABLE_COLUMNS, claim_tables, decision_tables
+from tests.unit.sink.test_sink_rows import NOW, make_claim, make_decision, make_hit
 
 pytestmark = pytest.mark.clickhouse
 

@@ -10,12 +10,13 @@ from typing import Any
 
 import pytest
 
-from streams import db
-from streams.kafka import create_topics
-from streams.procs import Child, wait_for
-from streams.runtime import make_codec, publish, publish_reference, simulate_and_publish
+from streams.clickhouse import db
+from streams.codec import Codec
+from streams.kafka import create_topics, publish
+from streams.ops.procs import Child, wait_for
 from streams.settings import Settings
-from streams.simulate import CODES, generate
+from streams.sim.generate import CODES, generate
+from streams.sim.publish import publish_reference, simulate_and_publish
 
 pytestmark = [pytest.mark.kafka, pytest.mark.clickhouse]
 
@@ -128,7 +129,7 @@ def test_sigkill_of_worker_and_sink_loses_and_doubles_nothing(
 ) -> None:
     db.migrate(isolated)
     create_topics(isolated)
-    codec = make_codec(isolated)
+    codec = Codec.from_settings(isolated)
     sim = generate(2500, seed=5, violations=0.3)
     publish_reference(isolated, codec, sim.catalog_entries, sim.cards)
     encode = codec.encoder("claim")

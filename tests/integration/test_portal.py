@@ -10,13 +10,13 @@ import pytest
 from confluent_kafka import Consumer, TopicPartition
 from fastapi.testclient import TestClient
 
+from streams.clickhouse.db import migrate
 from streams.codec import Codec
-from streams.db import migrate
 from streams.portal.auth import add_credential
 from streams.portal.receipts import TOPIC as RECEIPTS
 from streams.portal.run import build_portal
 from streams.settings import Settings
-from tests.unit.portal_fixtures import claim, envelope
+from tests.unit.portal.portal_fixtures import claim, envelope
 
 pytestmark = [pytest.mark.kafka, pytest.mark.clickhouse]
 

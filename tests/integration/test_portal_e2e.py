@@ -26,16 +26,16 @@ import pytest
 from confluent_kafka import Consumer, TopicPartition
 
 from rules.engine import Engine
-from streams import db
+from streams.clickhouse import db
 from streams.codec import Codec
 from streams.kafka import create_topics
-from streams.portal import claim_to_json
+from streams.ops.procs import Child, free_port, wait_for
 from streams.portal.auth import add_credential
-from streams.portal.envelopes import write_envelope
-from streams.procs import Child, free_port, wait_for
-from streams.runtime import make_codec, publish_reference
+from streams.portal.intake import claim_to_json
 from streams.settings import Settings
-from streams.simulate import Simulation, generate
+from streams.sim.envelopes import write_envelope
+from streams.sim.generate import Simulation, generate
+from streams.sim.publish import publish_reference
 
 pytestmark = [pytest.mark.kafka, pytest.mark.clickhouse]
 
@@ -83,7 +83,7 @@ def start_stack(isolated: Settings, tmp: Path, sim: Simulation) -> Stack:
                                            "portal_credentials": tmp / "creds.json"})
     db.migrate(settings, progress=lambda _m: None)
     create_topics(settings)
-    publish_reference(settings, make_codec(settings), sim.catalog_entries, sim.cards)
+    publish_reference(settings, Codec.from_settings(settings), sim.catalog_entries, sim.cards)
     with contextlib.redirect_stdout(io.StringIO()):
         key = add_credential(settings.portal_credentials, "e2e", "central", "*")
     stack = Stack(settings, tmp, key, Child(settings, "portal", tmp),

@@ -11,16 +11,16 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from streams.db import connect, migrate
+from streams.clickhouse.db import connect, migrate
+from streams.portal.api.results import ClickHouseListing, results_router
 from streams.portal.auth import Credentials, add_credential
 from streams.portal.receipts import ReceiptStore
-from streams.portal.results_api import ClickHouseListing, results_router
 from streams.portal.service import create_portal
 from streams.settings import Settings
-from streams.sink import insert_tables
-from streams.sink_rows import decision_tables
-from tests.unit.test_portal_service import FakeLog, FakePublish, FakeResults
-from tests.unit.test_sink_rows import make_decision, make_hit
+from streams.sink.consumer import insert_tables
+from streams.sink.rows import decision_tables
+from tests.unit.portal.test_portal_service import FakeLog, FakePublish, FakeResults
+from tests.unit.sink.test_sink_rows import make_decision, make_hit
 
 pytestmark = pytest.mark.clickhouse
 NOW = datetime(2025, 4, 2, 3, 0, tzinfo=UTC)
@@ -109,7 +109,7 @@ def test_clickhouse_down_is_503(isolated: Settings, tmp_path: Path) -> None:
     down = isolated.model_copy(update={"clickhouse_port": 9})  # nothing listens there
     path = tmp_path / "creds.json"
     key = add_credential(path, "facility", "facility", "79001")
-    from streams.db import client as lazy_client
+    from streams.clickhouse.db import client as lazy_client
 
     app = create_portal(down, publish=FakePublish(), receipts=ReceiptStore(FakeLog()),
                         results=FakeResults(), credentials=Credentials.load(path),
@@ -126,7 +126,7 @@ def test_card_lookup_on_the_portal_wiring(isolated: Settings, tmp_path: Path) ->
     from streams.codec import Codec
     from streams.kafka import create_topics, producer
     from streams.portal.run import build_portal
-    from tests.unit.test_portal_cards import CARD, card
+    from tests.unit.portal.test_portal_cards import CARD, card
 
     settings = isolated.model_copy(update={"portal_credentials": tmp_path / "creds.json",
                                            "portal_worker_timeout": 0.5})

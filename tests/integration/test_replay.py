@@ -16,18 +16,18 @@ from confluent_kafka import Consumer
 
 from rules.engine import Engine
 from rules.params import PARAMS_FILE
-from streams import db
+from streams.clickhouse import db
 from streams.codec import Codec
 from streams.kafka import create_topics
-from streams.processor import Enrichment, appraise
-from streams.replay import REAPPRAISE_HEADER, command, run_replay
-from streams.replay_json import load_layout
-from streams.replay_store import Scope
-from streams.runtime import make_codec, publish_reference
+from streams.replay.run import REAPPRAISE_HEADER, command, run_replay
+from streams.replay.store import Scope
 from streams.settings import Settings
-from streams.simulate import generate
-from streams.sink import insert_tables
-from streams.sink_rows import claim_tables, decision_tables, payload_row
+from streams.sim.generate import generate
+from streams.sim.publish import publish_reference
+from streams.sink.consumer import insert_tables
+from streams.sink.payload_json import load_layout
+from streams.sink.rows import claim_tables, decision_tables, payload_row
+from streams.worker.processor import Enrichment, appraise
 
 CLAIMS = 600
 
@@ -47,7 +47,7 @@ class World:
         catalog, cards = self.sim.indexes()
         self.ref = Enrichment(engine, catalog, cards, settings.history_keep_days,
                               settings.history_min_visits)
-        self.codec: Codec = make_codec(settings)
+        self.codec: Codec = Codec.from_settings(settings)
         self.layout = load_layout(self.codec.schemas_dir)
         encode = self.codec.encoder("claim")
         self.payloads = {self.key(c.claim): encode(c.claim) for c in self.sim.claims}

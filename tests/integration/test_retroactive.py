@@ -17,11 +17,11 @@ from pathlib import Path
 import pytest
 
 from rules.engine import Engine
-from streams import db
-from streams.procs import Child, wait_for
-from streams.replay import command
-from streams.runtime import simulate_and_publish
+from streams.clickhouse import db
+from streams.ops.procs import Child, wait_for
+from streams.replay.run import command
 from streams.settings import Settings
+from streams.sim.publish import simulate_and_publish
 from tests.integration.test_pipeline import current_decisions
 from tests.integration.test_replay import lenient_ct02
 

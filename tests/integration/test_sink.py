@@ -24,13 +24,13 @@ from confluent_kafka import Consumer, Producer, TopicPartition
 from confluent_kafka.admin import AdminClient, NewTopic  # type: ignore[attr-defined]
 from fastavro import parse_schema, schemaless_reader, schemaless_writer
 
-from streams import db
+from streams.clickhouse import db
 from streams.metrics import Metrics
-from streams.procs import settings_env
+from streams.ops.procs import settings_env
 from streams.settings import ROOT, Settings
-from streams.sink import DLQ_TOPIC, Sink, insert_tables, run_sink
-from streams.sink_rows import decision_tables
-from tests.unit.test_sink_rows import NOW, make_claim, make_decision, make_hit
+from streams.sink.consumer import DLQ_TOPIC, Sink, insert_tables, run_sink
+from streams.sink.rows import decision_tables
+from tests.unit.sink.test_sink_rows import NOW, make_claim, make_decision, make_hit
 
 SCHEMA_IDS = {"claim": 901, "decision": 902}
 PARTITIONS = 2
@@ -304,7 +304,7 @@ def test_insert_throughput_figures(isolated: Settings) -> None:
 
 SIGTERM_CHILD = """
 from streams.settings import Settings
-from streams.sink import run_sink
+from streams.sink.consumer import run_sink
 from tests.integration.test_sink import AvroWire
 settings = Settings.load()
 print("running", flush=True)

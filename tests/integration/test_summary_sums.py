@@ -8,12 +8,12 @@ from typing import Any
 import pytest
 
 from rules import summary
-from streams.db import connect, migrate
-from streams.portal.summaries_api import ClickHouseSums
+from streams.clickhouse.db import connect, migrate
+from streams.portal.api.summaries import ClickHouseSums
 from streams.settings import Settings
-from streams.simulate import generate
-from streams.sink import insert_tables
-from streams.sink_rows import claim_tables
+from streams.sim.generate import generate
+from streams.sink.consumer import insert_tables
+from streams.sink.rows import claim_tables
 
 pytestmark = pytest.mark.clickhouse
 NOW = datetime(2026, 6, 3, tzinfo=UTC)

@@ -1,0 +1,207 @@
+"""The Faust worker, assembled visibly in one place.
+
+    hi.claims (key: person) ──▶ appraise agent: decode → enrich (catalogs, history table)
+                                 → rules → decision ──▶ hi.decisions, hi.warnings, hi.claims.dlq
+                                 └─ shifts (key: practitioner) ──▶ hi.practice
+    hi.practice ──▶ practitioner agent (schedule table): XC03 overlaps ──▶ hi.amendments
+    hi.amendments (key: person) ──▶ amendment agent (history table) ──▶ hi.decisions, hi.warnings
+
+The agent is thin: ``streams.worker.processor`` holds every decision. At-least-once: Faust
+flushes the producer before it commits the consumed offsets, and a replayed claim re-emits its
+stored decision.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import faust
+from mode import CrashingSupervisor
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
+from rules.decision import needs_review
+from streams.claim import CLAIM_HEADER, claim_header
+from streams.codec import Codec
+from streams.metrics import Metrics
+from streams.settings import Settings
+from streams.worker import history as hist
+from streams.worker.history_page import add_history_page
+from streams.worker.practice import (
+    Amendment,
+    dump_shift,
+    load_shift,
+    on_shift,
+)
+from streams.worker.practice import shifts_of as practice_shifts
+from streams.worker.processor import DeadLetter, Enrichment, amend_visit, process
+
+
+@dataclass(frozen=True)
+class Worker:
+    app: faust.App
+    agent: Any
+
+
+def _header(headers: Any, name: str) -> bytes | None:
+    """A Kafka header's value (faust gives a list of pairs or a mapping)."""
+    pairs = headers.items() if isinstance(headers, dict) else headers or ()
+    for key, value in pairs:
+        if key == name:
+            return bytes(value) if value is not None else b""
+    return None
+
+
+def create_app(settings: Settings, codec: Codec, ref: Enrichment, metrics: Metrics) -> Worker:
+    """Build the Faust app from the settings: topics, the history and schedule tables, the
+    claim, practitioner and amendment agents, and the /history and /metrics pages."""
+    datadir = settings.state_dir / "worker" / settings.app_id / settings.worker_id
+    datadir.parent.mkdir(parents=True, exist_ok=True)  # faust creates only the last level
+    app = faust.App(
+        settings.app_id,
+        broker=f"kafka://{settings.bootstrap}",
+        store="rocksdb://",
+        datadir=str(datadir),
+        topic_partitions=settings.partitions,
+        topic_replication_factor=1,
+        table_standby_replicas=0,
+        processing_guarantee="at_least_once",
+        consumer_auto_offset_reset="earliest",
+        broker_commit_every=10000,
+        broker_commit_interval=1.0,
+        broker_max_poll_records=2000,
+        producer_linger=0.02,  # batch decisions and changelog writes: fewer, larger requests
+        producer_max_batch_size=256 * 1024,
+        # Static membership: a restarted worker takes its old place at once, with no
+        # rebalance while the dead member's session runs out (rebalances right after a crash
+        # are where faust's offset bookkeeping has lost events: #596/#606).
+        consumer_group_instance_id=f"{settings.app_id}-{settings.worker_id}",
+        producer_acks=-1,
+        web_host="127.0.0.1",
+        web_port=settings.worker_web_port,
+        web_enabled=True,
+    )
+    t = settings.topic
+
+    def rocksdb_options() -> dict[str, int]:  # a fresh dict per table: faust pops keys out of it
+        return {"block_cache_size": settings.rocksdb_cache_mb << 20,
+                "write_buffer_size": 8 << 20, "max_write_buffer_number": 2}
+
+    def raw_topic(name: str, partitions: int) -> faust.TopicT:
+        return app.topic(t(name), partitions=partitions, key_type=bytes, value_type=bytes,
+                         key_serializer="raw", value_serializer="raw")
+
+    claims = raw_topic("hi.claims", settings.partitions)
+    decisions = raw_topic("hi.decisions", settings.partitions)
+    warnings = raw_topic("hi.warnings", settings.partitions)
+    dlq = raw_topic("hi.claims.dlq", 1)
+    practice = raw_topic("hi.practice", settings.partitions)
+    amendments = raw_topic("hi.amendments", settings.partitions)
+    visits = app.Table(
+        "history",
+        key_type=bytes,  # bytes types make faust store raw: history.dumps/loads own the format
+        value_type=bytes,
+        partitions=settings.partitions,
+        options=rocksdb_options(),
+    )
+    add_history_page(app, visits)  # the portal's card lookup shows the last visits
+    schedules = app.Table("schedule", key_type=bytes, value_type=bytes,
+                          partitions=settings.partitions, options=rocksdb_options())
+    encode_decision = codec.encoder("decision")
+    engine = ref.engine
+
+    async def dead_letter(msg: Any, reason: str, detail: object) -> None:
+        metrics.dead_letters_total.labels(reason).inc()
+        await dlq.send(key=msg.key, value=msg.value, headers=[
+            ("reason", reason.encode()), ("detail", str(detail).encode()),
+            ("topic", msg.topic.encode()), ("partition", str(msg.partition).encode()),
+            ("offset", str(msg.offset).encode()),
+        ])
+
+    async def emit(key: bytes, decision: dict[str, Any]) -> None:
+        await decisions.send(key=key, value=encode_decision(decision),
+                             headers=[(CLAIM_HEADER, claim_header(decision))])
+        metrics.decisions_total.labels(decision["outcome"]).inc()
+        if needs_review(decision):
+            await warnings.send(key=decision["facility"].encode(),
+                                value=encode_decision(decision))
+
+    # concurrency=1: faust #606 can commit past an unfinished event with more. CrashingSupervisor:
+    # an unexpected error stops the worker (to be restarted, replaying from the last commit)
+    # instead of restarting the agent past the event that failed.
+    @app.agent(claims, concurrency=1, supervisor_strategy=CrashingSupervisor)
+    async def appraise_claims(stream: faust.StreamT[bytes]) -> AsyncIterator[None]:
+        async for event in stream.events():
+            msg = event.message
+            metrics.claims_total.inc()
+            started = time.perf_counter()
+            reappraise = _header(msg.headers, "reappraise") is not None
+            result = process(codec.decode, msg.key, msg.value,
+                             lambda k: hist.loads(visits.get(k)), ref, reappraise)
+            if isinstance(result, DeadLetter):
+                await dead_letter(msg, result.reason, result.detail)
+                yield None
+                continue
+            key = msg.key
+            if reappraise:
+                metrics.reappraisals_total.labels(str(not result.replayed).lower()).inc()
+            if not result.replayed or reappraise:
+                visits[key] = hist.dumps(result.visits)
+            metrics.appraise_seconds.observe(time.perf_counter() - started)
+            for decision in (result.decision, *result.amendments):
+                await emit(key, decision)
+            # Also on a replay: the crash may have come before the shifts were sent, and the
+            # schedule ignores a shift it already holds.
+            for shift in practice_shifts(result.claim, engine):
+                await practice.send(key=shift["practitioner"].encode(), value=dump_shift(shift))
+            for h in result.decision["hits"]:
+                metrics.rule_hits_total.labels(h["code"]).inc()
+            if msg.timestamp:
+                metrics.submit_to_decision_seconds.observe(max(0.0, time.time() - msg.timestamp))
+            yield None
+
+    @app.agent(practice, concurrency=1, supervisor_strategy=CrashingSupervisor)
+    async def practitioner_schedules(stream: faust.StreamT[bytes]) -> AsyncIterator[None]:
+        async for event in stream.events():
+            msg = event.message
+            try:
+                shift = load_shift(msg.value)
+            except (ValueError, KeyError, TypeError) as exc:  # not ours: never stop the stage
+                await dead_letter(msg, "bad_shift", exc)
+                yield None
+                continue
+            found = on_shift(schedules, shift, engine, time.time())
+            for amendment in found:
+                await amendments.send(key=amendment.person_key.encode(), value=amendment.dumps())
+            yield None
+
+    @app.agent(amendments, concurrency=1, supervisor_strategy=CrashingSupervisor)
+    async def amend_decisions(stream: faust.StreamT[bytes]) -> AsyncIterator[None]:
+        async for event in stream.events():
+            msg = event.message
+            try:
+                a = Amendment.loads(msg.value)
+            except (ValueError, KeyError, TypeError) as exc:
+                await dead_letter(msg, "bad_amendment", exc)
+                yield None
+                continue
+            before = hist.loads(visits.get(msg.key))
+            after, amended = amend_visit(before, (a.facility, a.claim_id, a.version), a.hit,
+                                         datetime.now(UTC))
+            metrics.amendments_total.labels(a.hit.code, str(amended is not None).lower()).inc()
+            if amended is not None:
+                visits[msg.key] = hist.dumps(after)
+                await emit(msg.key, amended)
+                metrics.rule_hits_total.labels(a.hit.code).inc()
+            yield None
+
+    @app.page("/metrics")
+    async def prometheus(web: Any, request: Any) -> Any:
+        # As a header: aiohttp refuses a charset inside content_type.
+        return web.bytes(generate_latest(metrics.registry),
+                         headers={"Content-Type": CONTENT_TYPE_LATEST})
+
+    return Worker(app, appraise_claims)

@@ -1,0 +1,186 @@
+"""The appraisal pipeline as pure functions: decode → enrich → rules → decision.
+
+The Faust agent (streams/worker/app.py) only feeds events in and sends what comes out;
+everything that decides anything is here, testable without Kafka.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from rules.base import Hit, RuleInputError
+from rules.decision import amend, decide, needs_review
+from rules.engine import Context, Engine
+from streams.codec import InvalidMessage
+from streams.reference.catalog import CardRegistry, CatalogSnapshot
+from streams.worker import history as hist
+
+Record = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class DeadLetter:
+    """An event that cannot be appraised; goes to the DLQ with the reason."""
+
+    reason: str
+    detail: str
+
+
+@dataclass
+class Appraisal:
+    """What one claim event produces."""
+
+    claim: Record
+    decision: Record
+    amendments: list[Record] = field(default_factory=list)  # earlier claims' amended decisions
+    visits: list[hist.Visit] = field(default_factory=list)  # the person's new history
+    replayed: bool = False  # same claim version seen before: decision re-emitted unchanged
+
+    @property
+    def review(self) -> list[Record]:
+        """Decisions that need an appraiser (go to hi.warnings)."""
+        return [d for d in (self.decision, *self.amendments) if needs_review(d)]
+
+
+@dataclass(frozen=True)
+class Enrichment:
+    """Reference data the worker holds: catalogs, cards, and the rule engine."""
+
+    engine: Engine
+    catalog: CatalogSnapshot
+    cards: CardRegistry
+    keep_days: int = 400
+    min_visits: int = 6
+
+
+def appraise(
+    claim: Record,
+    visits: list[hist.Visit],
+    ref: Enrichment,
+    now: Callable[[], datetime] = lambda: datetime.now(UTC),
+    reappraise: bool = False,
+) -> Appraisal:
+    """Appraise one decoded claim against the person's history (as stored before it).
+
+    ``reappraise``: a claim version already decided is judged again with the current rules
+    (a retroactive rule change, ``hireview replay --retroactive --apply``).
+    """
+    seen = hist.find(visits, hist.identity(claim))
+    if seen is not None and seen["content_hash"] == claim["content_hash"]:
+        if reappraise:
+            return _reappraise(claim, seen, visits, ref, now())
+        # At-least-once replay: the decision (possibly amended since) is already made.
+        return Appraisal(claim, seen["decision"], visits=visits, replayed=True)
+
+    before = hist.prior(visits, claim)
+    ctx = Context(claim=claim, catalog=ref.catalog, cards=ref.cards, history=before)
+    hits = ref.engine.evaluate(ctx)
+    decided_at = now()
+    decision = decide(claim, hits, ref.engine.version, decided_at)
+
+    amendments: list[Record] = []
+    for partner, hit in ref.engine.partner_hits(claim, hits, before):
+        earlier = partner["decision"]
+        if any(h["code"] == hit.code and h["inputs"] == hit.inputs for h in earlier["hits"]):
+            continue  # already amended for this pair
+        amended = amend(earlier, [hit], decided_at)
+        before = hist.replace_decision(before, amended)
+        amendments.append(amended)
+
+    new_visits = hist.record(
+        before, hist.visit_of(claim, decision, _inpatient_types(ref, claim)), ref.keep_days,
+        ref.min_visits
+    )
+    return Appraisal(claim, decision, amendments, new_visits)
+
+
+def _inpatient_types(ref: Enrichment, claim: Record) -> Any:
+    p = ref.engine.params_for("XC02", claim["header"]["ngay_vao"].date())
+    return p.values["inpatient_types"] if p is not None else hist.INPATIENT_TYPES
+
+
+# Hits another claim added to this one's decision (amendments): a re-appraisal keeps them.
+_PARTNER_CODES = frozenset({"XC02", "XC03"})
+
+
+def _reappraise(
+    claim: Record, seen: hist.Visit, visits: list[hist.Visit], ref: Enrichment, at: datetime
+) -> Appraisal:
+    """A new revision when the current rules decide differently; else the stored decision."""
+    old = seen["decision"]
+    admitted = claim["header"]["ngay_vao"]
+    earlier = [v for v in hist.prior(visits, claim) if v["admitted"] <= admitted]
+    ctx = Context(claim=claim, catalog=ref.catalog, cards=ref.cards, history=earlier)
+    hits = ref.engine.evaluate(ctx)
+    fresh = {(h.code, tuple(sorted(h.inputs.items()))) for h in hits}
+    carried = [h for h in old["hits"] if h["code"] in _PARTNER_CODES
+               and (h["code"], tuple(sorted(h["inputs"].items()))) not in fresh]
+    decision = decide(claim, hits, ref.engine.version, at, revision=old["revision"] + 1,
+                      carried=carried)
+    if _verdict(decision) == _verdict(old):
+        return Appraisal(claim, old, visits=visits, replayed=True)
+    return Appraisal(claim, decision, visits=hist.replace_decision(visits, decision))
+
+
+def _verdict(decision: Record) -> tuple[Any, ...]:
+    """What a re-appraisal must change to be a new revision: outcome, money and hits."""
+    hits = sorted((h["code"], h["rule_version"], h["table"], h["line"] or 0, h["amount"],
+                   sorted(h["inputs"].items())) for h in decision["hits"])
+    return (decision["outcome"], decision["approved"], decision["rejected"], hits)
+
+
+def amend_visit(
+    visits: list[hist.Visit], target: tuple[str, str, int], hit: Hit, at: datetime
+) -> tuple[list[hist.Visit], Record | None]:
+    """Add a partner's ``hit`` to the decision of claim version ``target`` in ``visits``.
+
+    Returns the new visits and the amended decision; ``None`` when the claim is not (or no
+    longer) in the history, or already carries the same hit (a redelivered amendment).
+    """
+    visit = hist.find(visits, target)
+    if visit is None:
+        return visits, None
+    earlier = visit["decision"]
+    if any(h["code"] == hit.code and h["inputs"] == hit.inputs for h in earlier["hits"]):
+        return visits, None
+    amended = amend(earlier, [hit], at)
+    return hist.replace_decision(visits, amended), amended
+
+
+def process(
+    decode: Callable[[bytes, str], Record],
+    key: bytes | None,
+    value: bytes | None,
+    load_visits: Callable[[bytes], list[hist.Visit]],
+    ref: Enrichment,
+    reappraise: bool = False,
+) -> Appraisal | DeadLetter:
+    """One ``hi.claims`` event: decode, then appraise; anything unappraisable is a dead letter."""
+    claim = decode_claim(decode, key, value)
+    if isinstance(claim, DeadLetter):
+        return claim
+    assert key is not None  # decode_claim checked it
+    try:
+        return appraise(claim, load_visits(key), ref, reappraise=reappraise)
+    except RuleInputError as exc:
+        return DeadLetter("rule_input", str(exc))
+
+
+def decode_claim(
+    decode: Callable[[bytes, str], Record], key: bytes | None, value: bytes | None
+) -> Record | DeadLetter:
+    """Decode and check the envelope of a ``hi.claims`` event."""
+    if value is None:
+        return DeadLetter("empty", "event has no value")
+    try:
+        claim = decode(value, "claim")
+    except InvalidMessage as exc:
+        return DeadLetter(exc.reason, str(exc))
+    if key is None or key.decode("utf-8", "replace") != claim["person_key"]:
+        return DeadLetter(
+            "bad_key", f"key {key!r} does not match person_key {claim['person_key']!r}"
+        )
+    return claim
