@@ -38,8 +38,10 @@ def _topics(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def _worker(settings: Settings, args: argparse.Namespace) -> int:
-    from streams.worker.run import run_worker
+    from streams.worker.run import run_worker, supervise
 
+    if not args.in_process:
+        return supervise(settings)
     run_worker(settings)
     return 0
 
@@ -159,7 +161,11 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("action", choices=["create"])
     s.set_defaults(run=_topics)
 
-    sub.add_parser("worker", help="run the appraisal worker (Faust)").set_defaults(run=_worker)
+    s = sub.add_parser("worker", help="run the appraisal worker (Faust), restarted at once "
+                       "when its offset guard stops it")
+    s.add_argument("--in-process", action="store_true",
+                   help="run the worker in this process, without the restart")
+    s.set_defaults(run=_worker)
     sub.add_parser("sink", help="run the ClickHouse sink").set_defaults(run=_sink)
 
     s = sub.add_parser("portal", help="the reception portal (HTTP) and its API keys")

@@ -117,3 +117,35 @@ def publish(
     if failures:
         raise RuntimeError(f"{topic}: {len(failures)} deliveries failed, first: {failures[0]}")
     return sent
+
+
+def ensure_compacted(settings: Settings, names: list[str], partitions: int,
+                     timeout: float = 30.0) -> None:
+    """Create the compacted topics ``names`` with ``partitions`` partitions if missing, then wait
+    until the cluster metadata shows each with that many partitions (a topic created a moment
+    ago can show none). An existing topic with another partition count is an error: a table's
+    changelog must be partitioned like its source topic."""
+    admin = AdminClient({"bootstrap.servers": settings.bootstrap})
+    existing = admin.list_topics(timeout=10).topics
+    new = [NewTopic(n, num_partitions=partitions, replication_factor=1,
+                    config={"cleanup.policy": "compact"}) for n in names if n not in existing]
+    for future in (admin.create_topics(new).values() if new else ()):
+        try:
+            future.result()
+        except Exception as exc:  # a concurrent creator won the race: fine
+            if "TOPIC_ALREADY_EXISTS" not in str(exc):
+                raise
+    deadline = time.monotonic() + timeout
+    while True:
+        topics = admin.list_topics(timeout=10).topics
+        counts = {n: len(topics[n].partitions) if n in topics else 0 for n in names}
+        wrong = {n: c for n, c in counts.items() if c not in (0, partitions)}
+        if wrong:
+            raise RuntimeError(f"changelog topics with {partitions} partitions expected, found "
+                               f"{wrong}; recreate them (they are rebuilt from the source)")
+        if all(c == partitions for c in counts.values()):
+            return
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"topics not visible with {partitions} partitions after "
+                               f"{timeout:.0f}s: {counts}")
+        time.sleep(0.2)

@@ -22,6 +22,8 @@ class Metrics:
     dead_letters_total: Counter
     reappraisals_total: Counter
     amendments_total: Counter
+    offset_gaps_total: Counter
+    rejudged_total: Counter
     appraise_seconds: Histogram
     submit_to_decision_seconds: Histogram
     catalog_entries: Gauge
@@ -59,6 +61,17 @@ class Metrics:
                 "hireview_amendments_total",
                 "Partner hits routed to a claim's owner, by code and whether they amended it",
                 ["code", "applied"], registry=r,
+            ),
+            offset_gaps_total=Counter(
+                "hireview_offset_gaps_total",
+                "Holes in an input partition's offsets seen by the offset guard (the worker "
+                "stopped and re-read them); counted across restarts of one worker",
+                ["topic", "partition"], registry=r,
+            ),
+            rejudged_total=Counter(
+                "hireview_rejudged_total",
+                "Later claims judged again because an earlier claim of the person arrived after "
+                "them, by whether their decision changed", ["changed"], registry=r,
             ),
             appraise_seconds=Histogram(
                 "hireview_appraise_seconds", "Decode+enrich+rules time per claim",

@@ -57,6 +57,8 @@ class Settings(BaseSettings):
     sink_batch_size: int = Field(5000, ge=1, description="Max rows per INSERT batch")
     sink_batch_seconds: float = Field(1.0, gt=0, description="Max seconds a batch waits")
     sink_metrics_port: int = Field(36067, description="Prometheus port of the sink")
+    sink_instance_id: str = Field("1", description="Unique per sink process of one group: its "
+                                  "static group membership (a restart resumes at once)")
 
     # --- portal (reception HTTP service, streams/portal/run.py) -------------------------------
     portal_host: str = Field("127.0.0.1", description="Bind address of the reception portal")

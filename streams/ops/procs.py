@@ -70,23 +70,35 @@ class Child:
                 return
         self._log.close()
 
+    def _group(self) -> list[list[str]]:
+        """``/proc/<pid>/stat`` fields (after the command) of every live process in the child's
+        process group: ``hireview worker`` runs the worker in a process of its own."""
+        out = []
+        for stat in Path("/proc").glob("[0-9]*/stat"):
+            try:
+                fields = stat.read_text().rsplit(")", 1)[1].split()
+            except (OSError, IndexError):
+                continue
+            if fields[2] == str(self.proc.pid):  # pgrp: start_new_session made the child lead
+                out.append([stat.parent.name, *fields])
+        return out
+
     def peak_rss_mb(self) -> float:
-        """Peak resident set size so far (VmHWM) of the child, in MiB."""
-        try:
-            for line in Path(f"/proc/{self.proc.pid}/status").read_text().splitlines():
-                if line.startswith("VmHWM:"):
-                    return int(line.split()[1]) / 1024
-        except OSError:
-            pass
-        return 0.0
+        """Largest peak resident set size so far (VmHWM) in the child's group, in MiB."""
+        peak = 0.0
+        for fields in self._group():
+            try:
+                for line in Path(f"/proc/{fields[0]}/status").read_text().splitlines():
+                    if line.startswith("VmHWM:"):
+                        peak = max(peak, int(line.split()[1]) / 1024)
+            except OSError:
+                continue
+        return peak
 
     def cpu_seconds(self) -> float:
-        """User + system CPU time the child has used so far."""
-        try:
-            fields = Path(f"/proc/{self.proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            return 0.0
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        """User + system CPU time the child's live process group has used so far."""
+        ticks = sum(int(f[12]) + int(f[13]) for f in self._group())
+        return ticks / os.sysconf("SC_CLK_TCK")
 
     def tail(self, lines: int = 40) -> str:
         try:

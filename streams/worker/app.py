@@ -6,6 +6,9 @@
     hi.practice ──▶ practitioner agent (schedule table): XC03 overlaps ──▶ hi.amendments
     hi.amendments (key: person) ──▶ amendment agent (history table) ──▶ hi.decisions, hi.warnings
 
+Every agent reads its topic through the offset guard (streams/worker/guard.py): a partition's
+offsets must arrive without holes, else the worker stops and its restart reads them again.
+
 The agent is thin: ``streams.worker.processor`` holds every decision. At-least-once: Faust
 flushes the producer before it commits the consumed offsets, and a replayed claim re-emits its
 stored decision.
@@ -13,6 +16,7 @@ stored decision.
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -29,6 +33,7 @@ from streams.codec import Codec
 from streams.metrics import Metrics
 from streams.settings import Settings
 from streams.worker import history as hist
+from streams.worker.guard import EXIT_GAP, Gap, GapLog, OffsetGuard, contiguous, faust_start_offset
 from streams.worker.history_page import add_history_page
 from streams.worker.practice import (
     Amendment,
@@ -44,6 +49,32 @@ from streams.worker.processor import DeadLetter, Enrichment, amend_visit, proces
 class Worker:
     app: faust.App
     agent: Any
+    tables: tuple[str, ...]  # table names: their changelogs are created before the start
+
+
+def changelog_topics(settings: Settings, tables: tuple[str, ...]) -> list[str]:
+    """faust's changelog topic names for the tables (app version 1)."""
+    return [f"{settings.app_id}-{name}-changelog" for name in tables]
+
+
+def stop_at_gap(log: GapLog, metrics: Metrics) -> Any:
+    """What the guard does on a gap: record it, count it, stop the process at once."""
+
+    async def stop(gap: Gap) -> None:
+        log.record(gap)
+        metrics.offset_gaps_total.labels(gap.topic, str(gap.partition)).inc()
+        print(f"offset guard: {gap}; stopping so the restart reads them again", flush=True)
+        # No graceful stop: it would flush and commit. The records after the hole were not
+        # acknowledged, so the committed offset is still at or before the first missing one.
+        os._exit(EXIT_GAP)
+
+    return stop
+
+
+def _given(visits: list[hist.Visit]) -> Any:
+    """A history loader that answers what was already loaded (the agent keeps ``visits`` to
+    prune the stored claims of visits the new history drops)."""
+    return lambda _key: list(visits)
 
 
 def _header(headers: Any, name: str) -> bytes | None:
@@ -55,9 +86,12 @@ def _header(headers: Any, name: str) -> bytes | None:
     return None
 
 
-def create_app(settings: Settings, codec: Codec, ref: Enrichment, metrics: Metrics) -> Worker:
-    """Build the Faust app from the settings: topics, the history and schedule tables, the
-    claim, practitioner and amendment agents, and the /history and /metrics pages."""
+def create_app(settings: Settings, codec: Codec, ref: Enrichment, metrics: Metrics,
+               on_gap: Any = None) -> Worker:
+    """Build the Faust app from the settings: topics, the history, claim and schedule tables,
+    the claim, practitioner and amendment agents, and the /history and /metrics pages.
+
+    ``on_gap``: what the offset guard does on a gap (default: ``stop_at_gap``)."""
     datadir = settings.state_dir / "worker" / settings.app_id / settings.worker_id
     datadir.parent.mkdir(parents=True, exist_ok=True)  # faust creates only the last level
     app = faust.App(
@@ -110,6 +144,22 @@ def create_app(settings: Settings, codec: Codec, ref: Enrichment, metrics: Metri
     add_history_page(app, visits)  # the portal's card lookup shows the last visits
     schedules = app.Table("schedule", key_type=bytes, value_type=bytes,
                           partitions=settings.partitions, options=rocksdb_options())
+    # The claims behind the history's visits, as received: a later claim is judged again when an
+    # earlier one arrives after it (streams/worker/rejudge.py). Pruned with the history.
+    stored = app.Table("claims", key_type=bytes, value_type=bytes,
+                       partitions=settings.partitions, options=rocksdb_options())
+    gap_log = GapLog(datadir / "offset-gaps.jsonl")
+    for (topic, partition), n in gap_log.counts().items():  # gaps before this start
+        metrics.offset_gaps_total.labels(topic, str(partition)).inc(n)
+    guard = OffsetGuard()
+    on_gap = on_gap or stop_at_gap(gap_log, metrics)
+
+    def checked(stream: faust.StreamT[bytes]) -> AsyncIterator[Any]:
+        return contiguous(stream.events(), guard, faust_start_offset(app.consumer), on_gap)
+
+    def load_claim(key: tuple[str, str, int]) -> dict[str, Any] | None:
+        data = stored.get(stored_key(key))
+        return codec.decode(data, "claim") if data else None
     encode_decision = codec.encoder("decision")
     engine = ref.engine
 
@@ -134,13 +184,14 @@ def create_app(settings: Settings, codec: Codec, ref: Enrichment, metrics: Metri
     # instead of restarting the agent past the event that failed.
     @app.agent(claims, concurrency=1, supervisor_strategy=CrashingSupervisor)
     async def appraise_claims(stream: faust.StreamT[bytes]) -> AsyncIterator[None]:
-        async for event in stream.events():
+        async for event in checked(stream):
             msg = event.message
             metrics.claims_total.inc()
             started = time.perf_counter()
             reappraise = _header(msg.headers, "reappraise") is not None
-            result = process(codec.decode, msg.key, msg.value,
-                             lambda k: hist.loads(visits.get(k)), ref, reappraise)
+            before = hist.loads(visits.get(msg.key)) if msg.key is not None else []
+            result = process(codec.decode, msg.key, msg.value, _given(before), ref, reappraise,
+                             load_claim)
             if isinstance(result, DeadLetter):
                 await dead_letter(msg, result.reason, result.detail)
                 yield None
@@ -149,7 +200,16 @@ def create_app(settings: Settings, codec: Codec, ref: Enrichment, metrics: Metri
             if reappraise:
                 metrics.reappraisals_total.labels(str(not result.replayed).lower()).inc()
             if not result.replayed or reappraise:
+                kept = {hist.identity(v) for v in result.visits}
+                for gone in {hist.identity(v) for v in before} - kept:
+                    stored.pop(stored_key(gone), None)
+                if not result.replayed:
+                    stored[stored_key(hist.identity(result.claim))] = msg.value
                 visits[key] = hist.dumps(result.visits)
+            if result.rejudged:
+                changed = result.rejudge_changed
+                metrics.rejudged_total.labels("false").inc(result.rejudged - changed)
+                metrics.rejudged_total.labels("true").inc(changed)
             metrics.appraise_seconds.observe(time.perf_counter() - started)
             for decision in (result.decision, *result.amendments):
                 await emit(key, decision)
@@ -165,7 +225,7 @@ def create_app(settings: Settings, codec: Codec, ref: Enrichment, metrics: Metri
 
     @app.agent(practice, concurrency=1, supervisor_strategy=CrashingSupervisor)
     async def practitioner_schedules(stream: faust.StreamT[bytes]) -> AsyncIterator[None]:
-        async for event in stream.events():
+        async for event in checked(stream):
             msg = event.message
             try:
                 shift = load_shift(msg.value)
@@ -180,7 +240,7 @@ def create_app(settings: Settings, codec: Codec, ref: Enrichment, metrics: Metri
 
     @app.agent(amendments, concurrency=1, supervisor_strategy=CrashingSupervisor)
     async def amend_decisions(stream: faust.StreamT[bytes]) -> AsyncIterator[None]:
-        async for event in stream.events():
+        async for event in checked(stream):
             msg = event.message
             try:
                 a = Amendment.loads(msg.value)
@@ -204,4 +264,9 @@ def create_app(settings: Settings, codec: Codec, ref: Enrichment, metrics: Metri
         return web.bytes(generate_latest(metrics.registry),
                          headers={"Content-Type": CONTENT_TYPE_LATEST})
 
-    return Worker(app, appraise_claims)
+    return Worker(app, appraise_claims, ("history", "schedule", "claims"))
+
+
+def stored_key(identity: tuple[str, str, int]) -> bytes:
+    facility, claim_id, version = identity
+    return f"{facility}|{claim_id}|{version}".encode()

@@ -17,6 +17,7 @@ from rules.engine import Context, Engine
 from streams.codec import InvalidMessage
 from streams.reference.catalog import CardRegistry, CatalogSnapshot
 from streams.worker import history as hist
+from streams.worker.rejudge import rejudge_later
 
 Record = dict[str, Any]
 
@@ -35,9 +36,13 @@ class Appraisal:
 
     claim: Record
     decision: Record
-    amendments: list[Record] = field(default_factory=list)  # earlier claims' amended decisions
+    # New revisions of other claims of the person: partner hits amended in, and later claims
+    # judged again now that this earlier one is known (``rejudge_later``).
+    amendments: list[Record] = field(default_factory=list)
     visits: list[hist.Visit] = field(default_factory=list)  # the person's new history
     replayed: bool = False  # same claim version seen before: decision re-emitted unchanged
+    rejudged: int = 0  # later claims judged again
+    rejudge_changed: int = 0  # of those, how many got a new revision (in ``amendments``)
 
     @property
     def review(self) -> list[Record]:
@@ -56,17 +61,23 @@ class Enrichment:
     min_visits: int = 6
 
 
+LoadClaim = Callable[[tuple[str, str, int]], Record | None]
+
+
 def appraise(
     claim: Record,
     visits: list[hist.Visit],
     ref: Enrichment,
     now: Callable[[], datetime] = lambda: datetime.now(UTC),
     reappraise: bool = False,
+    load_claim: LoadClaim | None = None,
 ) -> Appraisal:
     """Appraise one decoded claim against the person's history (as stored before it).
 
     ``reappraise``: a claim version already decided is judged again with the current rules
     (a retroactive rule change, ``hireview replay --retroactive --apply``).
+    ``load_claim``: the stored claims of the person's visits; with it, claims admitted after
+    this one that were decided without it are judged again (``rejudge_later``).
     """
     seen = hist.find(visits, hist.identity(claim))
     if seen is not None and seen["content_hash"] == claim["content_hash"]:
@@ -94,7 +105,14 @@ def appraise(
         before, hist.visit_of(claim, decision, _inpatient_types(ref, claim)), ref.keep_days,
         ref.min_visits
     )
-    return Appraisal(claim, decision, amendments, new_visits)
+    rejudged = 0
+    revised: list[Record] = []
+    if load_claim is not None:
+        new_visits, revised, rejudged = rejudge_later(claim, new_visits, ref, load_claim,
+                                                      decided_at)
+        amendments.extend(revised)
+    return Appraisal(claim, decision, amendments, new_visits, rejudged=rejudged,
+                     rejudge_changed=len(revised))
 
 
 def _inpatient_types(ref: Enrichment, claim: Record) -> Any:
@@ -157,6 +175,7 @@ def process(
     load_visits: Callable[[bytes], list[hist.Visit]],
     ref: Enrichment,
     reappraise: bool = False,
+    load_claim: LoadClaim | None = None,
 ) -> Appraisal | DeadLetter:
     """One ``hi.claims`` event: decode, then appraise; anything unappraisable is a dead letter."""
     claim = decode_claim(decode, key, value)
@@ -164,7 +183,8 @@ def process(
         return claim
     assert key is not None  # decode_claim checked it
     try:
-        return appraise(claim, load_visits(key), ref, reappraise=reappraise)
+        return appraise(claim, load_visits(key), ref, reappraise=reappraise,
+                        load_claim=load_claim)
     except RuleInputError as exc:
         return DeadLetter("rule_input", str(exc))
 
