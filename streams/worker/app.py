@@ -33,6 +33,7 @@ from streams.codec import Codec
 from streams.metrics import Metrics
 from streams.settings import Settings
 from streams.worker import history as hist
+from streams.worker.faults import InjectGap, dropping
 from streams.worker.guard import EXIT_GAP, Gap, GapLog, OffsetGuard, contiguous, faust_start_offset
 from streams.worker.history_page import add_history_page
 from streams.worker.practice import (
@@ -154,8 +155,14 @@ def create_app(settings: Settings, codec: Codec, ref: Enrichment, metrics: Metri
     guard = OffsetGuard()
     on_gap = on_gap or stop_at_gap(gap_log, metrics)
 
+    fault = (InjectGap.parse(settings.worker_inject_gap, settings.topic_prefix,
+                             datadir / "injected-gap") if settings.worker_inject_gap else None)
+
     def checked(stream: faust.StreamT[bytes]) -> AsyncIterator[Any]:
-        return contiguous(stream.events(), guard, faust_start_offset(app.consumer), on_gap)
+        events: AsyncIterator[Any] = stream.events()
+        if fault is not None:
+            events = dropping(events, fault, app.consumer)
+        return contiguous(events, guard, faust_start_offset(app.consumer), on_gap)
 
     def load_claim(key: tuple[str, str, int]) -> dict[str, Any] | None:
         data = stored.get(stored_key(key))

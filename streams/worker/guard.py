@@ -59,11 +59,10 @@ class OffsetGuard:
               start: int | None = None) -> Gap | None:
         """Record that ``offset`` arrived; a ``Gap`` when records before it are missing."""
         key = (topic, partition)
-        if self._generation.get(key) != generation or key not in self._next:
+        if self._generation.get(key) != generation:  # a rebalance: consumption starts anew
             self._generation[key] = generation
-            expected = start
-        else:
-            expected = self._next[key]
+            self._next.pop(key, None)
+        expected = self._next.get(key, start)
         if expected is not None and offset > expected:
             return Gap(topic, partition, expected, offset)
         self._next[key] = offset + 1

@@ -6,8 +6,6 @@ import copy
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import pytest
-
 from rules.cases import base_case
 from rules.engine import Engine
 from streams.codec import Codec, NotWireFormat
@@ -15,15 +13,6 @@ from streams.worker import history as hist
 from streams.worker.processor import Appraisal, DeadLetter, Enrichment, appraise, process
 
 NOW = datetime(2025, 3, 6, tzinfo=UTC)
-
-
-@pytest.fixture(scope="module")
-def ref() -> Enrichment:
-    case = base_case()
-    ctx = case.context()
-    for row in case.catalog:  # the second facility of the overlap tests has the same list
-        ctx.catalog.put({**row, "facility": "79002"})  # type: ignore[attr-defined]
-    return Enrichment(Engine.load(), ctx.catalog, ctx.cards)  # type: ignore[arg-type]
 
 
 def claim(**header: Any) -> dict[str, Any]:
