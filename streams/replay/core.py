@@ -113,6 +113,9 @@ class Replayer:
         self._person: str | None = None
         self._visits: list[hist.Visit] = []
         self._pending: dict[Identity, tuple[Record, Real | None]] = {}
+        # The person's claims so far: later ones are judged again when an earlier one comes,
+        # as the worker does with its claim table.
+        self._claims: dict[Identity, Record] = {}
 
     def feed(self, stored: Stored) -> list[Row]:
         """Take the next stored claim; returns the rows of persons now finished."""
@@ -123,13 +126,15 @@ class Replayer:
             return []
         out = self._release() if claim["person_key"] != self._person else []
         self._person = claim["person_key"]
+        self._claims[hist.identity(claim)] = claim
         if not stored.replay:
             visit = hist.visit_of(claim, seed_decision(claim, stored.real))
             self._visits = hist.record(self._visits, visit, self._ref.keep_days,
                                        self._ref.min_visits)
             return out
         try:
-            result = appraise(claim, self._visits, self._ref, now=self._clock)
+            result = appraise(claim, self._visits, self._ref, now=self._clock,
+                              load_claim=self._claims.get)
         except RuleInputError:
             self.impact.errors += 1
             return out
@@ -167,6 +172,7 @@ class Replayer:
                 for decision, real in self._pending.values()]
         self._pending.clear()
         self._visits = []
+        self._claims.clear()
         return rows
 
 
