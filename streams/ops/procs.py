@@ -10,6 +10,7 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import ClassVar
 
 from confluent_kafka.admin import AdminClient
 
@@ -35,6 +36,14 @@ def free_port() -> int:
 class Child:
     """A ``hireview <command>`` child process with its output in a log file."""
 
+    started: ClassVar[list[Child]] = []  # every child of this process, for ``kill_all``
+
+    @classmethod
+    def kill_all(cls) -> None:
+        """SIGKILL every child still running (a test that failed half-way leaves none)."""
+        while cls.started:
+            cls.started.pop().kill()
+
     def __init__(self, settings: Settings, command: str, log_dir: Path) -> None:
         log_dir.mkdir(parents=True, exist_ok=True)
         self.command = command
@@ -45,6 +54,7 @@ class Child:
             env=settings_env(settings), stdout=self._log, stderr=subprocess.STDOUT,
             start_new_session=True,
         )
+        Child.started.append(self)
 
     @property
     def pid(self) -> int:

@@ -48,3 +48,13 @@ def isolated(services: Settings) -> Iterator[Settings]:
 
     client = connect(settings)
     client.execute(f"DROP DATABASE IF EXISTS {settings.clickhouse_database}")
+
+
+@pytest.fixture(autouse=True)
+def no_children_left() -> Iterator[None]:
+    """Kill the ``hireview`` children a test started, also when it failed half-way (they would
+    keep consuming and slow every later test)."""
+    yield
+    from streams.ops.procs import Child
+
+    Child.kill_all()
