@@ -1,8 +1,9 @@
 """The vocabulary every rule shares: severities, rule metadata, hits, and the two rule shapes.
 
 A rule is a plain class with a ``meta`` (what it is and why), a ``scope`` (``("claim",)`` or the
-line kinds it looks at) and a pure ``check``. Parameters come from ``rules/params.yaml`` and are
-handed in as :class:`Params`, already resolved for the claim's service date.
+line kinds it looks at) and a pure ``check`` of a :class:`rules.context.Context`. Parameters come
+from ``rules/params.yaml`` and are handed in as :class:`Params`, already resolved for the claim's
+service date.
 """
 
 from __future__ import annotations
@@ -11,12 +12,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from enum import StrEnum
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-if TYPE_CHECKING:
-    from rules.engine import Context
-
-Record = dict[str, Any]
+from rules.context import Context
+from rules.context import Record as Record  # re-exported: the vocabulary every rule imports
 
 CLAIM = "claim"
 DRUG, SERVICE, SUPPLY = "DRUG", "SERVICE", "SUPPLY"

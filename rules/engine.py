@@ -10,10 +10,9 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 from pathlib import Path
-from typing import Any, NamedTuple, Protocol
+from typing import Any, NamedTuple
 
 from rules.base import (
     DRUG,
@@ -29,34 +28,11 @@ from rules.base import (
     Rule,
     RuleInputError,
 )
+from rules.context import Context
 from rules.params import PARAMS_FILE, ParamTable, apply_overrides, check_against, in_force
 from rules.params import read_params as _read_params
 
 _PLAN_CACHE_MAX = 4096  # distinct service dates kept; a stream spans a few hundred at most
-
-
-class Catalog(Protocol):
-    def find(self, kind: str, facility: str, code: str, on: date) -> Record | None: ...
-
-
-class Cards(Protocol):
-    def find(self, card_no: str) -> Record | None: ...
-
-
-@dataclass(frozen=True)
-class Context:
-    """Everything a rule may look at for one claim. Rules must not modify any of it."""
-
-    claim: Record
-    catalog: Catalog
-    cards: Cards
-    history: Sequence[Record] = ()
-    schedule: Sequence[Record] = ()  # practitioners' shifts elsewhere (XC03; practitioner agent)
-
-    @property
-    def received_at(self) -> datetime:
-        received: datetime = self.claim["submitted_at"]
-        return received
 
 
 class _Plan(NamedTuple):

@@ -25,13 +25,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import date
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from rules.base import DRUG, NO_HITS, ClaimRule, Hit, Params, Record, RuleMeta, Severity, money
 from rules.catalogue._clinical import EPS, QUANTITY, derived, qty, unit_share
-
-if TYPE_CHECKING:
-    from rules.engine import Context
+from rules.context import Context
 
 META = RuleMeta(
     code="CL07",

@@ -22,7 +22,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date
-from typing import TYPE_CHECKING
 
 from rules.base import (
     NO_HITS,
@@ -43,9 +42,7 @@ from rules.catalogue._clinical import (
     qty,
     unit_share,
 )
-
-if TYPE_CHECKING:
-    from rules.engine import Context
+from rules.context import Context
 
 META = RuleMeta(
     code="CL08",

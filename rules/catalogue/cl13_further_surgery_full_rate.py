@@ -24,13 +24,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date
-from typing import TYPE_CHECKING
 
 from rules.base import NO_HITS, ClaimRule, Hit, Params, Record, RuleMeta, Severity, money
 from rules.catalogue._clinical import EPS, GROUP, derived, groups_of, line_day, qty, split_codes
-
-if TYPE_CHECKING:
-    from rules.engine import Context
+from rules.context import Context
 
 META = RuleMeta(
     code="CL13",

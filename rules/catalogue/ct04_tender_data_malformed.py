@@ -28,7 +28,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from datetime import date
 from functools import lru_cache
 from operator import itemgetter
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import Any, NamedTuple
 
 from rules.base import (
     DRUG,
@@ -45,9 +45,7 @@ from rules.base import (
     money,
 )
 from rules.catalogue._clinical import KIND_VI
-
-if TYPE_CHECKING:
-    from rules.engine import Context
+from rules.context import Context
 
 META = RuleMeta(
     code="CT04",

@@ -20,7 +20,6 @@ Best practice:
 from __future__ import annotations
 
 from datetime import date
-from typing import TYPE_CHECKING
 
 from rules.base import (
     DRUG,
@@ -36,9 +35,7 @@ from rules.base import (
 )
 from rules.catalogue._clinical import KIND_VI
 from rules.catalogue.ct04_tender_data_malformed import parse_tender, same_bid
-
-if TYPE_CHECKING:
-    from rules.engine import Context
+from rules.context import Context
 
 META = RuleMeta(
     code="CT05",

@@ -23,13 +23,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date
-from typing import TYPE_CHECKING
 
 from rules.base import NO_HITS, ClaimRule, Hit, Params, Record, RuleMeta, Severity, money
 from rules.catalogue.mn02_line_fund_share import EPS, fund_share
-
-if TYPE_CHECKING:
-    from rules.engine import Context
+from rules.context import Context
 
 META = RuleMeta(
     code="MN04",

@@ -27,13 +27,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date
-from typing import TYPE_CHECKING
 
 from rules.base import NO_HITS, ClaimRule, Hit, Params, Record, RuleMeta, Severity, money
 from rules.catalogue._clinical import has_list, line_day, split_codes
-
-if TYPE_CHECKING:
-    from rules.engine import Context
+from rules.context import Context
 
 META = RuleMeta(
     code="ST01",

@@ -28,13 +28,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date
 from operator import itemgetter
-from typing import TYPE_CHECKING
 
 from rules.base import NO_HITS, SERVICE, ClaimRule, Hit, Params, Record, RuleMeta, Severity, money
 from rules.catalogue._clinical import derived, groups_of, has_list, line_day, split_codes
-
-if TYPE_CHECKING:
-    from rules.engine import Context
+from rules.context import Context
 
 META = RuleMeta(
     code="ST02",

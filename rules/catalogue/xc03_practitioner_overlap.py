@@ -28,12 +28,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import date, datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from rules.base import NO_HITS, SUPPLY_GROUPS, ClaimRule, Hit, Params, RuleMeta, Severity, money
-
-if TYPE_CHECKING:
-    from rules.engine import Context
+from rules.context import Context
 
 Record = dict[str, Any]
 CODE = "XC03"

@@ -35,12 +35,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import date
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from rules.base import NO_HITS, ClaimRule, Hit, Params, Record, RuleMeta, Severity, money
-
-if TYPE_CHECKING:
-    from rules.engine import Context
+from rules.context import Context
 
 CODE = "XC04"
 META = RuleMeta(

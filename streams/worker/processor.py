@@ -12,8 +12,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 from rules.base import Hit, RuleInputError
+from rules.context import Context
 from rules.decision import amend, decide, needs_review
-from rules.engine import Context, Engine
+from rules.engine import Engine
 from streams.codec import InvalidMessage
 from streams.reference.catalog import CardRegistry, CatalogSnapshot
 from streams.worker import history as hist

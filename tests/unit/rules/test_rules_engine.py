@@ -22,7 +22,8 @@ from rules.base import (
     Severity,
 )
 from rules.cases import base_case, cases_for, deep_merge
-from rules.engine import Context, Engine
+from rules.context import Context
+from rules.engine import Engine
 from rules.params import ParamTable
 from streams.bench.engine import measure, scaled
 

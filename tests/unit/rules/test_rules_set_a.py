@@ -15,7 +15,8 @@ import pytest
 from rules.base import Hit, Record
 from rules.cases import Case, base_case, cases_for, deep_merge
 from rules.catalogue.ct04_tender_data_malformed import Bid, parse_tender, same_bid
-from rules.engine import Context, Engine
+from rules.context import Context
+from rules.engine import Engine
 from rules.params import in_force
 
 SET_A = frozenset({"CB02", "CB03", "CB04", "CB05", "CB06", "CB07", "CB08", "CT03", "CT04",

@@ -11,8 +11,9 @@ import pytest
 from rules.base import Params, Record, Severity
 from rules.cases import Case, base_case, cases_for, deep_merge
 from rules.catalogue._clinical import derived, excess_from_end, initials, split_codes
+from rules.context import Context
 from rules.decision import decide
-from rules.engine import Context, Engine
+from rules.engine import Engine
 from streams.reference.catalog import CatalogSnapshot, entry_key
 
 SET_B = ("CL01", "CL02", "CL03", "CL04", "CL05", "CL06", "CL07", "CL08", "CL09", "CL10", "CL11",
