@@ -22,6 +22,8 @@ DRUG, SERVICE, SUPPLY = "DRUG", "SERVICE", "SUPPLY"
 LINE_KINDS = (DRUG, SERVICE, SUPPLY)
 SUPPLY_GROUPS = frozenset({10, 11})  # services rows with these MA_NHOM are medical supplies
 TABLE_OF_KIND = {DRUG: "XML2", SERVICE: "XML3", SUPPLY: "XML3"}
+# A line kind in Vietnamese, as the first words of a message ("Thuốc 40.17 ...").
+KIND_VI = {DRUG: "Thuốc", SERVICE: "Dịch vụ kỹ thuật", SUPPLY: "Vật tư y tế"}
 NO_HITS: tuple[Hit, ...] = ()
 
 

@@ -27,7 +27,7 @@ from collections.abc import Sequence
 from datetime import date
 
 from rules.base import NO_HITS, ClaimRule, Hit, Params, RuleMeta, Severity, money
-from rules.catalogue.cb02_benefit_level import first_card
+from rules.catalogue._card import first_card
 from rules.context import Context
 
 META = RuleMeta(

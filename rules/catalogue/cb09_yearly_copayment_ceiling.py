@@ -39,7 +39,7 @@ from collections.abc import Sequence
 from datetime import date
 
 from rules.base import NO_HITS, ClaimRule, Hit, Params, Record, RuleMeta, Severity, money
-from rules.catalogue.xc04_same_day_facilities import latest_visits
+from rules.catalogue._history import latest_visits
 from rules.context import Context
 
 CODE = "CB09"

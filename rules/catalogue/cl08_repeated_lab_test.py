@@ -35,7 +35,7 @@ from rules.base import (
     money,
 )
 from rules.catalogue._clinical import (
-    EPS,
+    QUANTITY_EPS,
     SERVICE_CODE,
     billing_order,
     excess_from_end,
@@ -77,7 +77,7 @@ class RepeatedLabTest(ClaimRule):
         for code, lines in found.items():
             limit = limits[code]
             billed = sum(line["so_luong"] for line in lines)
-            if billed <= limit + EPS:
+            if billed <= limit + QUANTITY_EPS:
                 continue
             n_limit, n_billed = qty(limit), qty(billed)
             for line, units in excess_from_end(billing_order(lines), limit):

@@ -21,8 +21,17 @@ from __future__ import annotations
 
 from datetime import date
 
-from rules.base import TABLE_OF_KIND, Hit, LineRule, Params, Record, RuleMeta, Severity, money
-from rules.catalogue._clinical import KIND_VI
+from rules.base import (
+    KIND_VI,
+    TABLE_OF_KIND,
+    Hit,
+    LineRule,
+    Params,
+    Record,
+    RuleMeta,
+    Severity,
+    money,
+)
 from rules.context import Context
 
 META = RuleMeta(

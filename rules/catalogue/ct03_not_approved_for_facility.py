@@ -28,6 +28,7 @@ from datetime import date
 
 from rules.base import (
     DRUG,
+    KIND_VI,
     SUPPLY,
     TABLE_OF_KIND,
     Hit,
@@ -38,8 +39,7 @@ from rules.base import (
     Severity,
     money,
 )
-from rules.catalogue._clinical import KIND_VI
-from rules.catalogue.ct04_tender_data_malformed import parse_tender, same_bid
+from rules.catalogue._tender import parse_tender, same_bid
 from rules.context import Context
 
 META = RuleMeta(

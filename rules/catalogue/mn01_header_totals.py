@@ -25,6 +25,7 @@ from collections.abc import Sequence
 from datetime import date
 
 from rules.base import NO_HITS, SUPPLY_GROUPS, ClaimRule, Hit, Params, RuleMeta, Severity, money
+from rules.catalogue._money import MONEY_EPS
 from rules.context import Context
 
 META = RuleMeta(
@@ -45,7 +46,6 @@ TOTALS = (
     "t_thuoc", "t_vtyt", "t_tongchi_bv", "t_tongchi_bh", "t_bhtt", "t_bncct", "t_bntt",
     "t_nguonkhac",
 )
-_EPS = 1e-6  # float sums of 2-decimal amounts: "exactly 1 VND off" must count as within ±1
 
 
 class HeaderTotals(ClaimRule):
@@ -75,7 +75,7 @@ class HeaderTotals(ClaimRule):
         bv = drugs_bv + supplies_bv + services_bv
         sums = (drugs_bv, supplies_bv, bv, bh, bhtt, bncct, bntt, other)
         header = claim["header"]
-        limit = p.values["tolerance_vnd"] + _EPS
+        limit = p.values["tolerance_vnd"] + MONEY_EPS
         off = [
             (name, header[name], total)
             for name, total in zip(TOTALS, sums, strict=True)

@@ -30,7 +30,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from rules.base import NO_HITS, ClaimRule, Hit, Params, Record, RuleMeta, Severity, money
-from rules.catalogue.xc04_same_day_facilities import latest_visits
+from rules.catalogue._history import latest_visits
 from rules.context import Context
 
 CODE = "XC05"

@@ -14,7 +14,7 @@ import pytest
 
 from rules.base import Hit, Record
 from rules.cases import Case, base_case, cases_for, deep_merge
-from rules.catalogue.ct04_tender_data_malformed import Bid, parse_tender, same_bid
+from rules.catalogue._tender import Bid, parse_tender, same_bid
 from rules.context import Context
 from rules.engine import Engine
 from rules.params import in_force
