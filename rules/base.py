@@ -3,7 +3,7 @@
 A rule is a plain class with a ``meta`` (what it is and why), a ``scope`` (``("claim",)`` or the
 line kinds it looks at) and a pure ``check`` of a :class:`rules.context.Context`. Parameters come
 from ``rules/params.yaml`` and are handed in as :class:`Params`, already resolved for the claim's
-service date.
+service date. A rule that needs more than one claim says so through ``rules.cross_claim``.
 """
 
 from __future__ import annotations

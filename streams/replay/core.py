@@ -124,7 +124,8 @@ class Replayer:
         out = self._release() if claim["person_key"] != self._person else []
         self._person = claim["person_key"]
         if not stored.replay:
-            visit = hist.visit_of(claim, seed_decision(claim, stored.real))
+            inpatient = self._ref.engine.inpatient_types(claim["header"]["ngay_vao"].date())
+            visit = hist.visit_of(claim, seed_decision(claim, stored.real), inpatient)
             self._visits = hist.record(self._visits, visit, self._ref.keep_days,
                                        self._ref.min_visits)
             return out

@@ -6,7 +6,7 @@ everything that decides anything is here, testable without Kafka.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -98,13 +98,8 @@ def appraise(
     return Appraisal(claim, decision, amendments, new_visits)
 
 
-def _inpatient_types(ref: Enrichment, claim: Record) -> Any:
-    p = ref.engine.params_for("XC02", claim["header"]["ngay_vao"].date())
-    return p.values["inpatient_types"] if p is not None else hist.INPATIENT_TYPES
-
-
-# Hits another claim added to this one's decision (amendments): a re-appraisal keeps them.
-_PARTNER_CODES = frozenset({"XC02", "XC03"})
+def _inpatient_types(ref: Enrichment, claim: Record) -> Collection[str]:
+    return ref.engine.inpatient_types(claim["header"]["ngay_vao"].date())
 
 
 def _reappraise(
@@ -117,7 +112,8 @@ def _reappraise(
     ctx = Context(claim=claim, catalog=ref.catalog, cards=ref.cards, history=earlier)
     hits = ref.engine.evaluate(ctx)
     fresh = {(h.code, tuple(sorted(h.inputs.items()))) for h in hits}
-    carried = [h for h in old["hits"] if h["code"] in _PARTNER_CODES
+    # Hits other claims added to this decision (amendments): the re-appraisal keeps them.
+    carried = [h for h in old["hits"] if h["code"] in ref.engine.partner_codes
                and (h["code"], tuple(sorted(h["inputs"].items()))) not in fresh]
     decision = decide(claim, hits, ref.engine.version, at, revision=old["revision"] + 1,
                       carried=carried)
