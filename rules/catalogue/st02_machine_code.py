@@ -17,7 +17,7 @@ Anti-pattern:
 Best practice:
     For lines of ``groups``: MA_MAY must be present (always, except for ``skip_standards``).
     When the facility has an EQUIPMENT list (``require_list: false``: skip the list checks when
-    CatalogSnapshot.has finds none), each machine code (``;``-separated) must be in it on the
+    CatalogIndex.has finds none), each machine code (``;``-separated) must be in it on the
     line's day, and when the machine's ``services`` attribute is given, the line's MA_DICH_VU
     must be among them. One hit per line for its T_BHTT. Lines whose service is not in the
     catalog at all are CT01's.
