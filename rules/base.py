@@ -1,8 +1,9 @@
 """The vocabulary every rule shares: severities, rule metadata, hits, and the two rule shapes.
 
 A rule is a plain class with a ``meta`` (what it is and why), a ``scope`` (``("claim",)`` or the
-line kinds it looks at) and a pure ``check``. Parameters come from ``rules/params.yaml`` and are
-handed in as :class:`Params`, already resolved for the claim's service date.
+line kinds it looks at) and a pure ``check`` of a :class:`rules.context.Context`. Parameters come
+from ``rules/params.yaml`` and are handed in as :class:`Params`, already resolved for the claim's
+service date. A rule that needs more than one claim says so through ``rules.cross_claim``.
 """
 
 from __future__ import annotations
@@ -11,18 +12,18 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from enum import StrEnum
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-if TYPE_CHECKING:
-    from rules.engine import Context
-
-Record = dict[str, Any]
+from rules.context import Context
+from rules.context import Record as Record  # re-exported: the vocabulary every rule imports
 
 CLAIM = "claim"
 DRUG, SERVICE, SUPPLY = "DRUG", "SERVICE", "SUPPLY"
 LINE_KINDS = (DRUG, SERVICE, SUPPLY)
 SUPPLY_GROUPS = frozenset({10, 11})  # services rows with these MA_NHOM are medical supplies
 TABLE_OF_KIND = {DRUG: "XML2", SERVICE: "XML3", SUPPLY: "XML3"}
+# A line kind in Vietnamese, as the first words of a message ("Thuốc 40.17 ...").
+KIND_VI = {DRUG: "Thuốc", SERVICE: "Dịch vụ kỹ thuật", SUPPLY: "Vật tư y tế"}
 NO_HITS: tuple[Hit, ...] = ()
 
 

@@ -27,7 +27,8 @@ from typing import Any
 
 import yaml
 
-from rules.engine import Context
+from rules.context import Context
+from rules.reference import CardIndex, CatalogIndex
 
 Record = dict[str, Any]
 CATALOGUE_DIR = Path(__file__).with_name("catalogue")
@@ -69,10 +70,8 @@ class Case:
         return f"{self.code}-{self.name}"
 
     def context(self) -> Context:
-        """A context over fresh in-memory catalog and card indexes holding this case's rows."""
-        from streams.reference.catalog import CardRegistry, CatalogSnapshot
-
-        catalog, cards = CatalogSnapshot(), CardRegistry()
+        """A context over fresh catalog and card indexes (the worker's) holding this case's rows."""
+        catalog, cards = CatalogIndex(), CardIndex()
         for entry in self.catalog:
             catalog.put(entry)
         for card in self.cards:

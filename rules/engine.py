@@ -4,16 +4,18 @@ Hot path: per claim, the rules and parameter versions in force on the service da
 small cache (one dict lookup); claim rules run once; each line is visited once, its catalog
 entry looked up once, and only the rules for its kind are called. The clean path allocates
 nothing but the (empty) result list.
+
+The engine names no rule: what cross-claim rules need from the worker (partners in the
+history, practitioners' shifts, the inpatient flag) it learns from ``rules.cross_claim``.
 """
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
-from datetime import date, datetime
+from collections.abc import Collection, Iterable, Mapping, Sequence
+from datetime import date
 from pathlib import Path
-from typing import Any, NamedTuple, Protocol
+from typing import Any, NamedTuple
 
 from rules.base import (
     DRUG,
@@ -29,34 +31,13 @@ from rules.base import (
     Rule,
     RuleInputError,
 )
+from rules.context import Context
+from rules.cross_claim import DEFAULT_INPATIENT_TYPES, InpatientTypes, PartnerRule, ShiftRule
 from rules.params import PARAMS_FILE, ParamTable, apply_overrides, check_against, in_force
 from rules.params import read_params as _read_params
+from rules.registry import all_rules
 
 _PLAN_CACHE_MAX = 4096  # distinct service dates kept; a stream spans a few hundred at most
-
-
-class Catalog(Protocol):
-    def find(self, kind: str, facility: str, code: str, on: date) -> Record | None: ...
-
-
-class Cards(Protocol):
-    def find(self, card_no: str) -> Record | None: ...
-
-
-@dataclass(frozen=True)
-class Context:
-    """Everything a rule may look at for one claim. Rules must not modify any of it."""
-
-    claim: Record
-    catalog: Catalog
-    cards: Cards
-    history: Sequence[Record] = ()
-    schedule: Sequence[Record] = ()  # practitioners' shifts elsewhere (XC03; practitioner agent)
-
-    @property
-    def received_at(self) -> datetime:
-        received: datetime = self.claim["submitted_at"]
-        return received
 
 
 class _Plan(NamedTuple):
@@ -64,6 +45,9 @@ class _Plan(NamedTuple):
     drug: tuple[tuple[LineRule, Params], ...]
     service: tuple[tuple[LineRule, Params], ...]
     supply: tuple[tuple[LineRule, Params], ...]
+    partners: tuple[tuple[PartnerRule, Params], ...]
+    shifts: tuple[ShiftRule, Params] | None
+    inpatient_types: Collection[str]
 
 
 class Engine:
@@ -75,6 +59,9 @@ class Engine:
         self.version = version
         self._plans: dict[date, _Plan] = {}
         self._by_code = {r.meta.code: r for r in self.rules}
+        # Codes whose hits other claims add to a decision: a re-appraisal carries them over.
+        self.partner_codes = frozenset(r.meta.code for r in self.rules
+                                       if isinstance(r, PartnerRule | ShiftRule))
 
     @classmethod
     def load(
@@ -83,8 +70,6 @@ class Engine:
         params_path: Path = PARAMS_FILE,
     ) -> Engine:
         """The registered rules with the published parameters (plus deployment ``overrides``)."""
-        from rules.registry import all_rules
-
         table = apply_overrides(_read_params(params_path), overrides)
         return cls.build(all_rules(), table)
 
@@ -102,6 +87,10 @@ class Engine:
                 if bad or not rule.scope:
                     raise ValueError(f"{code}: line rule scope {rule.scope} must be line kinds")
             check_against(rule.meta, params.get(code, ()))
+        for capability in (ShiftRule, InpatientTypes):  # one owner per piece of stored state
+            owners = [r.meta.code for r in rules if isinstance(r, capability)]
+            if len(owners) > 1:
+                raise ValueError(f"rules {owners} are all {capability.__name__}; one at most")
         unused = sorted(set(params) - seen)
         if unused:
             raise ValueError(f"params.yaml has parameters for unknown rule codes {unused}")
@@ -122,6 +111,9 @@ class Engine:
     def _make_plan(self, on: date) -> _Plan:
         claim: list[tuple[ClaimRule, Params]] = []
         lines: dict[str, list[tuple[LineRule, Params]]] = {k: [] for k in LINE_KINDS}
+        partners: list[tuple[PartnerRule, Params]] = []
+        shifts: tuple[ShiftRule, Params] | None = None
+        inpatient: Collection[str] = DEFAULT_INPATIENT_TYPES
         for rule in self.rules:
             p = in_force(self.params[rule.meta.code], on)
             if p is None or not rule.meta.in_force(on):
@@ -131,8 +123,15 @@ class Engine:
                     lines[kind].append((rule, p))
             else:
                 claim.append((rule, p))
+            if isinstance(rule, PartnerRule):
+                partners.append((rule, p))
+            if isinstance(rule, ShiftRule):
+                shifts = (rule, p)
+            if isinstance(rule, InpatientTypes):
+                inpatient = rule.inpatient_types(p)
         return _Plan(
-            tuple(claim), tuple(lines[DRUG]), tuple(lines[SERVICE]), tuple(lines[SUPPLY])
+            tuple(claim), tuple(lines[DRUG]), tuple(lines[SERVICE]), tuple(lines[SUPPLY]),
+            tuple(partners), shifts, inpatient,
         )
 
     def evaluate(self, ctx: Context) -> list[Hit]:
@@ -178,25 +177,37 @@ class Engine:
                         hits.append(hit)
         return hits
 
+    # --- what cross-claim rules need (rules.cross_claim) ----------------------------------
     def partner_hits(
         self, claim: Record, hits: Iterable[Hit], history: Sequence[Record]
     ) -> list[tuple[Record, Hit]]:
-        """For each earlier claim XC02 found overlapping ``claim``: (its visit, the mirror hit).
-
-        The worker amends those claims' decisions with the mirror hit (``decision.amend``).
-        """
-        from rules.catalogue import xc02_overlapping_stays as xc02
-
-        mine = next((h for h in hits if h.code == xc02.CODE), None)
-        if mine is None:
+        """For each earlier claim of ``history`` that a partner rule's hit in ``hits`` also
+        concerns: (its visit, the hit to add to its decision, ``decision.amend``)."""
+        partners = self.plan(claim["header"]["ngay_vao"].date()).partners
+        if not partners:
             return []
-        p = in_force(self.params[xc02.CODE], claim["header"]["ngay_vao"].date())
-        if p is None:
-            return []
-        return [
-            (visit, xc02.hit_for_partner(visit, claim, mine.rule_version))
-            for visit in xc02.overlap_partners(claim, history, p.values)
-        ]
+        hits = tuple(hits)
+        out: list[tuple[Record, Hit]] = []
+        for rule, p in partners:
+            mine = next((h for h in hits if h.code == rule.meta.code), None)
+            if mine is not None:
+                out += rule.partner_hits(claim, mine, history, p)
+        return out
+
+    def shift_rule(self, on: date) -> tuple[ShiftRule, Params] | None:
+        """The rule judging practitioners' schedules on service date ``on``, with its
+        parameters (None when no such rule is in force)."""
+        return self.plan(on).shifts
+
+    def shifts(self, claim: Record) -> list[Record]:
+        """The claim's shifts for the practitioner stage (none when no rule needs them)."""
+        found = self.shift_rule(claim["header"]["ngay_vao"].date())
+        return found[0].shifts(claim, found[1]) if found is not None else []
+
+    def inpatient_types(self, on: date) -> Collection[str]:
+        """The MA_LOAI_KCB codes the history's ``inpatient`` flag must use for a visit of
+        service date ``on``: those of the rule that judges the flag, else the standard's."""
+        return self.plan(on).inpatient_types
 
     def params_for(self, code: str, on: date) -> Params | None:
         """The parameter version of rule ``code`` in force on ``on`` (None when not in force)."""

@@ -1,5 +1,5 @@
-"""Small helpers shared by the rules: clinical, billing, staff and equipment (CL.., ST..), and
-the Vietnamese names of line kinds used in the messages of every family.
+"""Helpers shared by the clinical, billing, staff and equipment rules (CL.., ST..), with the
+one quantity epsilon.
 
 Not a rule: the leading underscore keeps it out of the case files and the registry.
 """
@@ -11,15 +11,12 @@ from datetime import date, datetime
 from operator import itemgetter
 from typing import Any, TypeVar
 
-from rules.base import DRUG, SERVICE, SUPPLY, Params, Record
+from rules.base import Params, Record
 
-EPS = 1e-9  # quantities are decimals with 3 places; compare with a little slack
+QUANTITY_EPS = 1e-9  # quantities are decimals with 3 places; compare with a little slack
 GROUP = itemgetter("ma_nhom")  # C-level field access for the scans of every claim
 QUANTITY = itemgetter("so_luong")
 SERVICE_CODE = itemgetter("ma_dich_vu")
-
-# A line kind in Vietnamese, as the first words of a message ("Thuốc 40.17 ...").
-KIND_VI = {DRUG: "Thuốc", SERVICE: "Dịch vụ kỹ thuật", SUPPLY: "Vật tư y tế"}
 
 T = TypeVar("T")
 _DERIVED: dict[str, tuple[Params, Any]] = {}
@@ -89,10 +86,10 @@ def excess_from_end(lines: Sequence[Record], allowed: float) -> list[tuple[Recor
     excess = sum(line["so_luong"] for line in lines) - allowed
     out: list[tuple[Record, float]] = []
     for line in reversed(lines):
-        if excess <= EPS:
+        if excess <= QUANTITY_EPS:
             break
         units = min(line["so_luong"], excess)
-        if units > EPS:
+        if units > QUANTITY_EPS:
             out.append((line, units))
             excess -= units
     out.reverse()
@@ -102,13 +99,13 @@ def excess_from_end(lines: Sequence[Record], allowed: float) -> list[tuple[Recor
 def unit_share(line: Record, units: float) -> float:
     """The fund's amount (T_BHTT) for ``units`` of the line's quantity."""
     quantity: float = line["so_luong"]
-    if quantity <= units + EPS or quantity <= 0:
+    if quantity <= units + QUANTITY_EPS or quantity <= 0:
         return float(line["t_bhtt"])
     return float(line["t_bhtt"]) * units / quantity
 
 
 def has_list(catalog: object, kind: str, facility: str) -> bool:
-    """True when ``catalog`` holds rows of ``kind`` for ``facility`` (CatalogSnapshot.has).
+    """True when ``catalog`` holds rows of ``kind`` for ``facility`` (CatalogIndex.has).
 
     A catalog without ``has`` (a test double) is treated as having no such list, so the
     optional STAFF / EQUIPMENT checks are skipped rather than failing every line.

@@ -21,12 +21,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date
-from typing import TYPE_CHECKING
 
 from rules.base import NO_HITS, ClaimRule, Hit, Params, RuleMeta, Severity, money
-
-if TYPE_CHECKING:
-    from rules.engine import Context
+from rules.catalogue._card import first_card
+from rules.context import Context
 
 META = RuleMeta(
     code="CB01",
@@ -58,7 +56,7 @@ class CardValidity(ClaimRule):
         cards = header["ma_the_bhyt"]
         if not cards:
             return NO_HITS
-        card_no = cards.split(";", 1)[0].strip() if ";" in cards else cards
+        card_no = first_card(cards)
         admitted = header["ngay_vao"].date()
         start, end = header["gt_the_tu"], header["gt_the_den"]
         on_claim = _outside(admitted, start, end)

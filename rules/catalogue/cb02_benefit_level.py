@@ -24,12 +24,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date
 from operator import itemgetter
-from typing import TYPE_CHECKING
 
 from rules.base import NO_HITS, ClaimRule, Hit, Params, Record, RuleMeta, Severity, money
-
-if TYPE_CHECKING:
-    from rules.engine import Context
+from rules.catalogue._card import card_level, first_card
+from rules.context import Context
 
 META = RuleMeta(
     code="CB02",
@@ -47,19 +45,6 @@ META = RuleMeta(
 
 
 _MUC = itemgetter("muc_huong")
-
-
-def first_card(cards: str | None) -> str:
-    """The first card number of MA_THE_BHYT (``""`` when there is none)."""
-    if not cards:
-        return ""
-    return cards.split(";", 1)[0].strip() if ";" in cards else cards
-
-
-def card_level(cards: str | None) -> int | None:
-    """Benefit digit of the first card (position 3 of the card number), None if not a digit."""
-    digit = first_card(cards)[2:3]
-    return int(digit) if digit.isdigit() else None
 
 
 class BenefitLevel(ClaimRule):

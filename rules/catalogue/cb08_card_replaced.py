@@ -21,13 +21,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date
-from typing import TYPE_CHECKING
 
 from rules.base import NO_HITS, ClaimRule, Hit, Params, RuleMeta, Severity, money
-from rules.catalogue.cb02_benefit_level import first_card
-
-if TYPE_CHECKING:
-    from rules.engine import Context
+from rules.catalogue._card import first_card
+from rules.context import Context
 
 META = RuleMeta(
     code="CB08",

@@ -37,13 +37,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date
-from typing import TYPE_CHECKING
 
 from rules.base import NO_HITS, ClaimRule, Hit, Params, Record, RuleMeta, Severity, money
-from rules.catalogue.xc04_same_day_facilities import latest_visits
-
-if TYPE_CHECKING:
-    from rules.engine import Context
+from rules.catalogue._history import latest_visits
+from rules.context import Context
 
 CODE = "CB09"
 META = RuleMeta(

@@ -25,13 +25,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date
-from typing import TYPE_CHECKING
 
 from rules.base import NO_HITS, ClaimRule, Hit, Params, RuleMeta, Severity, money
-from rules.catalogue._clinical import EPS, billing_order, excess_from_end, qty, unit_share
-
-if TYPE_CHECKING:
-    from rules.engine import Context
+from rules.catalogue._clinical import QUANTITY_EPS, billing_order, excess_from_end, qty, unit_share
+from rules.context import Context
 
 META = RuleMeta(
     code="CL01",
@@ -64,7 +61,7 @@ class BedDaysExceedStay(ClaimRule):
         calendar = (discharged.date() - admitted.date()).days + p.values["calendar_days_plus"]
         declared = header["so_ngay_dtri"]
         allowed = min(declared, calendar)
-        if billed <= allowed + EPS:
+        if billed <= allowed + QUANTITY_EPS:
             return NO_HITS
         n_billed, n_allowed, n_extra = qty(billed), qty(allowed), qty(billed - allowed)
         threshold = f"{n_allowed} bed days"

@@ -23,20 +23,17 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date
-from typing import TYPE_CHECKING
 
 from rules.base import NO_HITS, ClaimRule, Hit, Params, RuleMeta, Severity, money
 from rules.catalogue._clinical import (
-    EPS,
+    QUANTITY_EPS,
     billing_order,
     excess_from_end,
     hours_between,
     qty,
     unit_share,
 )
-
-if TYPE_CHECKING:
-    from rules.engine import Context
+from rules.context import Context
 
 META = RuleMeta(
     code="CL02",
@@ -70,7 +67,7 @@ class ShortStayBedDays(ClaimRule):
             return NO_HITS
         allowed = 0 if hours < p.values["no_bed_hours"] else 1
         billed = sum(line["so_luong"] for line in beds)
-        if billed <= allowed + EPS:
+        if billed <= allowed + QUANTITY_EPS:
             return NO_HITS
         limit = p.values["no_bed_hours"] if allowed == 0 else p.values["one_bed_hours"]
         threshold = f"{allowed} bed days for a stay under {qty(limit)} h"

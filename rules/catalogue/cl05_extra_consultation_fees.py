@@ -25,13 +25,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import date
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from rules.base import NO_HITS, ClaimRule, Hit, Params, RuleMeta, Severity, money
-from rules.catalogue._clinical import EPS, derived, groups_of, qty
-
-if TYPE_CHECKING:
-    from rules.engine import Context
+from rules.catalogue._clinical import QUANTITY_EPS, derived, groups_of, qty
+from rules.context import Context
 
 META = RuleMeta(
     code="CL05",
@@ -64,7 +62,7 @@ class ExtraConsultationFees(ClaimRule):
     def check(self, ctx: Context, p: Params) -> Sequence[Hit]:
         groups = derived(p, "CL05.groups", _CONSULTS)
         consults = [line for line in ctx.claim["services"] if line["ma_nhom"] in groups]
-        if not consults or (len(consults) == 1 and consults[0]["so_luong"] <= 1 + EPS):
+        if not consults or (len(consults) == 1 and consults[0]["so_luong"] <= 1 + QUANTITY_EPS):
             return NO_HITS
         kind = ctx.claim["header"]["ma_loai_kcb"]
         inpatient = kind in p.values["inpatient_types"]
@@ -80,7 +78,7 @@ class ExtraConsultationFees(ClaimRule):
             for _ in range(units):
                 allowed = _allowed(index, inpatient, p.values)
                 allowed_rates.append(allowed)
-                if claimed > allowed + EPS:
+                if claimed > allowed + QUANTITY_EPS:
                     excess += per_unit * (claimed - allowed) / claimed
                 index += 1
             if excess < 0.005:

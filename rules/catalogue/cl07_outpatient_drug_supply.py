@@ -25,13 +25,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import date
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from rules.base import DRUG, NO_HITS, ClaimRule, Hit, Params, Record, RuleMeta, Severity, money
-from rules.catalogue._clinical import EPS, QUANTITY, derived, qty, unit_share
-
-if TYPE_CHECKING:
-    from rules.engine import Context
+from rules.catalogue._clinical import QUANTITY, QUANTITY_EPS, derived, qty, unit_share
+from rules.context import Context
 
 META = RuleMeta(
     code="CL07",
@@ -74,14 +72,14 @@ class OutpatientDrugSupply(ClaimRule):
         elif kind in v["estimate_types"] and drugs:
             by_unit, by_drug = v["daily_max_by_unit"], v["daily_max_by_drug"]
             floor = derived(p, "CL07.floor", _floor)
-            if floor is None or max(map(QUANTITY, drugs)) <= floor * max_days + EPS:
+            if floor is None or max(map(QUANTITY, drugs)) <= floor * max_days + QUANTITY_EPS:
                 return NO_HITS  # no line above the lowest daily maximum: nothing to look up
             for d in drugs:
                 quantity = d["so_luong"]
-                if quantity <= floor * max_days + EPS:
+                if quantity <= floor * max_days + QUANTITY_EPS:
                     continue
                 daily = by_drug.get(d["ma_thuoc"]) or by_unit.get(d["don_vi_tinh"].strip().lower())
-                if daily is not None and quantity > daily * max_days + EPS:
+                if daily is not None and quantity > daily * max_days + QUANTITY_EPS:
                     rate = f"{qty(daily)} {d['don_vi_tinh']}"
                     over.append((d, daily * max_days, f"{rate}/day", f"{rate}/ngày"))
         if not over:

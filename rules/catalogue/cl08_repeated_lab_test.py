@@ -22,7 +22,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date
-from typing import TYPE_CHECKING
 
 from rules.base import (
     NO_HITS,
@@ -36,16 +35,14 @@ from rules.base import (
     money,
 )
 from rules.catalogue._clinical import (
-    EPS,
+    QUANTITY_EPS,
     SERVICE_CODE,
     billing_order,
     excess_from_end,
     qty,
     unit_share,
 )
-
-if TYPE_CHECKING:
-    from rules.engine import Context
+from rules.context import Context
 
 META = RuleMeta(
     code="CL08",
@@ -80,7 +77,7 @@ class RepeatedLabTest(ClaimRule):
         for code, lines in found.items():
             limit = limits[code]
             billed = sum(line["so_luong"] for line in lines)
-            if billed <= limit + EPS:
+            if billed <= limit + QUANTITY_EPS:
                 continue
             n_limit, n_billed = qty(limit), qty(billed)
             for line, units in excess_from_end(billing_order(lines), limit):

@@ -24,13 +24,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import date
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from rules.base import NO_HITS, ClaimRule, Hit, Params, RuleMeta, Severity, money
 from rules.catalogue._clinical import derived, initials, split_codes
-
-if TYPE_CHECKING:
-    from rules.engine import Context
+from rules.context import Context
 
 META = RuleMeta(
     code="CL09",

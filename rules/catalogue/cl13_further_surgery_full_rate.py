@@ -24,13 +24,18 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date
-from typing import TYPE_CHECKING
 
 from rules.base import NO_HITS, ClaimRule, Hit, Params, Record, RuleMeta, Severity, money
-from rules.catalogue._clinical import EPS, GROUP, derived, groups_of, line_day, qty, split_codes
-
-if TYPE_CHECKING:
-    from rules.engine import Context
+from rules.catalogue._clinical import (
+    GROUP,
+    QUANTITY_EPS,
+    derived,
+    groups_of,
+    line_day,
+    qty,
+    split_codes,
+)
+from rules.context import Context
 
 META = RuleMeta(
     code="CL13",
@@ -64,7 +69,7 @@ class FurtherSurgeryFullRate(ClaimRule):
         if groups.isdisjoint(map(GROUP, services)):
             return NO_HITS
         ops = [line for line in services if line["ma_nhom"] in groups]
-        if not ops or (len(ops) == 1 and ops[0]["so_luong"] <= 1 + EPS):
+        if not ops or (len(ops) == 1 and ops[0]["so_luong"] <= 1 + QUANTITY_EPS):
             return NO_HITS
         by_day: dict[date, list[Record]] = {}
         for line in ops:
@@ -90,7 +95,7 @@ class FurtherSurgeryFullRate(ClaimRule):
             own_team = position > 0 and bool(team) and bool(main_team) and not team & main_team
             allowed = other if own_team else same
             claimed = line["tyle_tt_dv"]
-            if further == 0 or claimed <= allowed + EPS:
+            if further == 0 or claimed <= allowed + QUANTITY_EPS:
                 continue
             excess = line["t_bhtt"] / units * further * (claimed - allowed) / claimed
             inputs = {

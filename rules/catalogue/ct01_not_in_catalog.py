@@ -20,13 +20,19 @@ Best practice:
 from __future__ import annotations
 
 from datetime import date
-from typing import TYPE_CHECKING
 
-from rules.base import TABLE_OF_KIND, Hit, LineRule, Params, Record, RuleMeta, Severity, money
-from rules.catalogue._clinical import KIND_VI
-
-if TYPE_CHECKING:
-    from rules.engine import Context
+from rules.base import (
+    KIND_VI,
+    TABLE_OF_KIND,
+    Hit,
+    LineRule,
+    Params,
+    Record,
+    RuleMeta,
+    Severity,
+    money,
+)
+from rules.context import Context
 
 META = RuleMeta(
     code="CT01",

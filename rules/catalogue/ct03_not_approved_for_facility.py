@@ -25,10 +25,10 @@ Best practice:
 from __future__ import annotations
 
 from datetime import date
-from typing import TYPE_CHECKING
 
 from rules.base import (
     DRUG,
+    KIND_VI,
     SUPPLY,
     TABLE_OF_KIND,
     Hit,
@@ -39,11 +39,8 @@ from rules.base import (
     Severity,
     money,
 )
-from rules.catalogue._clinical import KIND_VI
-from rules.catalogue.ct04_tender_data_malformed import parse_tender, same_bid
-
-if TYPE_CHECKING:
-    from rules.engine import Context
+from rules.catalogue._tender import parse_tender, same_bid
+from rules.context import Context
 
 META = RuleMeta(
     code="CT03",

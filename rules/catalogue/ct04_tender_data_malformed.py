@@ -23,15 +23,14 @@ Best practice:
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator, Mapping, Sequence
 from datetime import date
-from functools import lru_cache
 from operator import itemgetter
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import Any
 
 from rules.base import (
     DRUG,
+    KIND_VI,
     NO_HITS,
     SUPPLY,
     SUPPLY_GROUPS,
@@ -44,10 +43,8 @@ from rules.base import (
     Severity,
     money,
 )
-from rules.catalogue._clinical import KIND_VI
-
-if TYPE_CHECKING:
-    from rules.engine import Context
+from rules.catalogue._tender import Bid, parse_tender
+from rules.context import Context
 
 META = RuleMeta(
     code="CT04",
@@ -64,33 +61,6 @@ META = RuleMeta(
 )
 
 _TT_THAU = itemgetter("tt_thau")
-_TENDER = re.compile(r"^\s*(?:([^;]*?)\s*;\s*)?G(\d{1,2})\s*;\s*N(\d{1,2})\s*;\s*(\d{4})\s*$")
-
-
-class Bid(NamedTuple):
-    """A parsed TT_THAU: award decision ("" when left out), package, group, year."""
-
-    decision: str
-    package: int
-    group: int
-    year: int
-
-
-@lru_cache(maxsize=8192)  # a few thousand distinct bids recur across every claim
-def parse_tender(text: str) -> Bid | None:
-    """``decision;Gnn;Nn;yyyy`` (decision optional) → Bid; None when malformed or group N0."""
-    m = _TENDER.match(text)
-    if m is None or int(m.group(3)) == 0:
-        return None
-    decision = " ".join(m.group(1).split()).casefold() if m.group(1) else ""
-    return Bid(decision, int(m.group(2)), int(m.group(3)), int(m.group(4)))
-
-
-def same_bid(a: Bid, b: Bid) -> bool:
-    """Same package, group and year, and the same decision when both name one."""
-    return (a.package, a.group, a.year) == (b.package, b.group, b.year) and (
-        not a.decision or not b.decision or a.decision == b.decision
-    )
 
 
 _FINE = ("", "", None)

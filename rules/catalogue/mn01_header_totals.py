@@ -23,12 +23,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date
-from typing import TYPE_CHECKING
 
 from rules.base import NO_HITS, SUPPLY_GROUPS, ClaimRule, Hit, Params, RuleMeta, Severity, money
-
-if TYPE_CHECKING:
-    from rules.engine import Context
+from rules.catalogue._money import MONEY_EPS
+from rules.context import Context
 
 META = RuleMeta(
     code="MN01",
@@ -48,7 +46,6 @@ TOTALS = (
     "t_thuoc", "t_vtyt", "t_tongchi_bv", "t_tongchi_bh", "t_bhtt", "t_bncct", "t_bntt",
     "t_nguonkhac",
 )
-_EPS = 1e-6  # float sums of 2-decimal amounts: "exactly 1 VND off" must count as within ±1
 
 
 class HeaderTotals(ClaimRule):
@@ -78,7 +75,7 @@ class HeaderTotals(ClaimRule):
         bv = drugs_bv + supplies_bv + services_bv
         sums = (drugs_bv, supplies_bv, bv, bh, bhtt, bncct, bntt, other)
         header = claim["header"]
-        limit = p.values["tolerance_vnd"] + _EPS
+        limit = p.values["tolerance_vnd"] + MONEY_EPS
         off = [
             (name, header[name], total)
             for name, total in zip(TOTALS, sums, strict=True)

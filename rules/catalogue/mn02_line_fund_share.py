@@ -23,12 +23,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date
-from typing import TYPE_CHECKING
 
 from rules.base import NO_HITS, ClaimRule, Hit, Params, Record, RuleMeta, Severity, money
-
-if TYPE_CHECKING:
-    from rules.engine import Context
+from rules.catalogue._money import MONEY_EPS, fund_share
+from rules.context import Context
 
 META = RuleMeta(
     code="MN02",
@@ -45,20 +43,11 @@ META = RuleMeta(
 )
 
 
-EPS = 1e-6  # float sums of 2-decimal amounts: exactly 1 VND off counts as within ±1 VND
-
-
-def fund_share(line: Record, price: float) -> float:
-    """SO_LUONG × price × TYLE_TT_BH/100 × MUC_HUONG/100 (not rounded)."""
-    share: float = line["so_luong"] * price * line["tyle_tt_bh"] * line["muc_huong"] * 1e-4
-    return share
-
-
 class LineFundShare(ClaimRule):
     meta = META
 
     def check(self, ctx: Context, p: Params) -> Sequence[Hit]:
-        tolerance = p.values["tolerance_vnd"] + EPS
+        tolerance = p.values["tolerance_vnd"] + MONEY_EPS
         hits: list[Hit] = []
         # fund_share inlined (x 1e-4 = /100 /100): these loops run for every line of every claim.
         for line in ctx.claim["drugs"]:

@@ -24,13 +24,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date
-from typing import TYPE_CHECKING
 
 from rules.base import NO_HITS, ClaimRule, Hit, Params, Record, RuleMeta, Severity, money
-from rules.catalogue.mn02_line_fund_share import EPS, fund_share
-
-if TYPE_CHECKING:
-    from rules.engine import Context
+from rules.catalogue._money import MONEY_EPS, fund_share
+from rules.context import Context
 
 META = RuleMeta(
     code="MN03",
@@ -51,7 +48,7 @@ class LineAmountFormula(ClaimRule):
     meta = META
 
     def check(self, ctx: Context, p: Params) -> Sequence[Hit]:
-        tol = p.values["tolerance_vnd"] + EPS
+        tol = p.values["tolerance_vnd"] + MONEY_EPS
         low = -tol  # d > tol or d < low: cheaper than abs(d) > tol in these hot loops
         hits: list[Hit] = []
         for line in ctx.claim["drugs"]:
@@ -75,7 +72,7 @@ class LineAmountFormula(ClaimRule):
 
 
 def _hit(p: Params, table: str, line: Record, bv: float, price: float) -> Hit | None:
-    tol = p.values["tolerance_vnd"] + EPS
+    tol = p.values["tolerance_vnd"] + MONEY_EPS
     if line["t_bhtt"] - fund_share(line, price) > tol:
         return None  # fund money: MN02's
     bh = line["so_luong"] * price * line["tyle_tt_bh"] * 0.01

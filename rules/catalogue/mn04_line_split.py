@@ -23,13 +23,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date
-from typing import TYPE_CHECKING
 
 from rules.base import NO_HITS, ClaimRule, Hit, Params, Record, RuleMeta, Severity, money
-from rules.catalogue.mn02_line_fund_share import EPS, fund_share
-
-if TYPE_CHECKING:
-    from rules.engine import Context
+from rules.catalogue._money import MONEY_EPS, fund_share
+from rules.context import Context
 
 META = RuleMeta(
     code="MN04",
@@ -55,7 +52,7 @@ class LineSplit(ClaimRule):
     meta = META
 
     def check(self, ctx: Context, p: Params) -> Sequence[Hit]:
-        tol = p.values["tolerance_vnd"] + EPS
+        tol = p.values["tolerance_vnd"] + MONEY_EPS
         low = -tol  # d > tol or d < low: cheaper than abs(d) > tol in this hot loop
         hits: list[Hit] = []
         for table, lines in (("XML2", ctx.claim["drugs"]), ("XML3", ctx.claim["services"])):
@@ -70,7 +67,7 @@ class LineSplit(ClaimRule):
 
 
 def _hit(p: Params, table: str, line: Record) -> Hit | None:
-    tol = p.values["tolerance_vnd"] + EPS
+    tol = p.values["tolerance_vnd"] + MONEY_EPS
     parts = split_sum(line)
     imbalance = parts - line["thanh_tien_bv"]
     if table == "XML2":

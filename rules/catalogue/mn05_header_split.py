@@ -22,13 +22,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date
-from typing import TYPE_CHECKING
 
 from rules.base import NO_HITS, ClaimRule, Hit, Params, RuleMeta, Severity, money
-from rules.catalogue.mn02_line_fund_share import EPS
-
-if TYPE_CHECKING:
-    from rules.engine import Context
+from rules.catalogue._money import MONEY_EPS
+from rules.context import Context
 
 META = RuleMeta(
     code="MN05",
@@ -52,7 +49,7 @@ class HeaderSplit(ClaimRule):
 
     def check(self, ctx: Context, p: Params) -> Sequence[Hit]:
         header = ctx.claim["header"]
-        tol = p.values["tolerance_vnd"] + EPS
+        tol = p.values["tolerance_vnd"] + MONEY_EPS
         parts = header["t_bntt"] + header["t_bncct"] + header["t_bhtt"] + header["t_nguonkhac"]
         total = header["t_tongchi_bv"]
         if abs(parts - total) <= tol:

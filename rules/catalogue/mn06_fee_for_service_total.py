@@ -21,13 +21,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date
-from typing import TYPE_CHECKING
 
 from rules.base import NO_HITS, ClaimRule, Hit, Params, RuleMeta, Severity, money
-from rules.catalogue.mn02_line_fund_share import EPS
-
-if TYPE_CHECKING:
-    from rules.engine import Context
+from rules.catalogue._money import MONEY_EPS
+from rules.context import Context
 
 META = RuleMeta(
     code="MN06",
@@ -59,7 +56,7 @@ class FeeForServiceTotal(ClaimRule):
                 fund += line["t_bhtt"]
                 if line["ma_pttt"] in methods:
                     fee_for_service += line["t_bhtt"]
-        tol = values["tolerance_vnd"] + EPS
+        tol = values["tolerance_vnd"] + MONEY_EPS
         if abs(gdv - fee_for_service) <= tol or abs(header["t_bhtt"] - fund) > tol:
             return NO_HITS  # balanced, or T_BHTT itself is off (MN01's)
         inputs = {

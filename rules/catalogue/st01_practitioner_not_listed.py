@@ -15,7 +15,7 @@ Anti-pattern:
 
 Best practice:
     Apply the rule to facilities that have a STAFF list (``require_list: false``: skip when the
-    catalog has no STAFF row for the facility, CatalogSnapshot.has). For every line check each
+    catalog has no STAFF row for the facility, CatalogIndex.has). For every line check each
     MA_BAC_SI and, on XML3, each NGUOI_THUC_HIEN (``;``-separated) against the list valid on the
     line's day (order day for the orderer, execution day for performers); when the entry has a
     ``scope`` attribute (``;``-separated MA_NHOM), the line's MA_NHOM must be in it, except for
@@ -27,13 +27,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date
-from typing import TYPE_CHECKING
 
 from rules.base import NO_HITS, ClaimRule, Hit, Params, Record, RuleMeta, Severity, money
 from rules.catalogue._clinical import has_list, line_day, split_codes
-
-if TYPE_CHECKING:
-    from rules.engine import Context
+from rules.context import Context
 
 META = RuleMeta(
     code="ST01",

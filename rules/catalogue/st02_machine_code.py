@@ -17,7 +17,7 @@ Anti-pattern:
 Best practice:
     For lines of ``groups``: MA_MAY must be present (always, except for ``skip_standards``).
     When the facility has an EQUIPMENT list (``require_list: false``: skip the list checks when
-    CatalogSnapshot.has finds none), each machine code (``;``-separated) must be in it on the
+    CatalogIndex.has finds none), each machine code (``;``-separated) must be in it on the
     line's day, and when the machine's ``services`` attribute is given, the line's MA_DICH_VU
     must be among them. One hit per line for its T_BHTT. Lines whose service is not in the
     catalog at all are CT01's.
@@ -28,13 +28,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date
 from operator import itemgetter
-from typing import TYPE_CHECKING
 
 from rules.base import NO_HITS, SERVICE, ClaimRule, Hit, Params, Record, RuleMeta, Severity, money
 from rules.catalogue._clinical import derived, groups_of, has_list, line_day, split_codes
-
-if TYPE_CHECKING:
-    from rules.engine import Context
+from rules.context import Context
 
 META = RuleMeta(
     code="ST02",

@@ -16,18 +16,20 @@ Best practice:
     before the other ends (touching ends do not overlap). Warn on the new claim and amend the
     earlier claim's decision with the mirror hit, both for the claim's full amount, each hit
     naming the other claim. Only the latest version of an earlier claim is compared.
+
+The amendment of the earlier claim is this rule's partner hit (``rules.cross_claim``); the
+history's ``inpatient`` flag is stored with this rule's ``inpatient_types``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from datetime import date, datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from rules.base import NO_HITS, ClaimRule, Hit, Params, Record, RuleMeta, Severity, money
-
-if TYPE_CHECKING:
-    from rules.engine import Context
+from rules.base import NO_HITS, Hit, Params, Record, RuleMeta, Severity, money
+from rules.context import Context
+from rules.cross_claim import InpatientTypes, PartnerRule
 
 CODE = "XC02"
 META = RuleMeta(
@@ -89,7 +91,7 @@ def _pair(
     return inputs, message, message_vi
 
 
-class OverlappingStays(ClaimRule):
+class OverlappingStays(PartnerRule, InpatientTypes):
     meta = META
 
     def check(self, ctx: Context, p: Params) -> Sequence[Hit]:
@@ -106,6 +108,16 @@ class OverlappingStays(ClaimRule):
             hits.append(META.hit(p, message, amount=header["t_bhtt"], inputs=inputs,
                                  message_vi=message_vi))
         return hits
+
+    def partner_hits(
+        self, claim: Record, hit: Hit, history: Sequence[Record], p: Params
+    ) -> list[tuple[Record, Hit]]:
+        return [(visit, hit_for_partner(visit, claim, hit.rule_version))
+                for visit in overlap_partners(claim, history, p.values)]
+
+    def inpatient_types(self, p: Params) -> Collection[str]:
+        types: Collection[str] = p.values["inpatient_types"]
+        return types
 
 
 def hit_for_partner(partner_visit: Record, claim: Record, rule_version: str) -> Hit:

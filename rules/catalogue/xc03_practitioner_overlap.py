@@ -21,21 +21,20 @@ Best practice:
     out; drugs carry only the prescriber.
 
 In the claim agent this rule has no schedule to look at (``ctx.schedule`` is empty) and finds
-nothing; the practitioner agent (streams/worker/practice.py) feeds it the practitioner's shifts.
+nothing: it is the shift rule (``rules.cross_claim``) whose shifts the practitioner stage files
+and whose overlaps it asks for.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import date, datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from rules.base import NO_HITS, SUPPLY_GROUPS, ClaimRule, Hit, Params, RuleMeta, Severity, money
+from rules.base import NO_HITS, SUPPLY_GROUPS, Hit, Params, Record, RuleMeta, Severity, money
+from rules.context import Context
+from rules.cross_claim import ShiftRule
 
-if TYPE_CHECKING:
-    from rules.engine import Context
-
-Record = dict[str, Any]
 CODE = "XC03"
 META = RuleMeta(
     code=CODE,
@@ -51,7 +50,7 @@ META = RuleMeta(
 )
 
 
-def shifts(claim: Record, params: Mapping[str, Any]) -> list[Record]:
+def extract_shifts(claim: Record, params: Mapping[str, Any]) -> list[Record]:
     """One shift per practitioner of the claim: merged work intervals and the amount at stake."""
     least = timedelta(minutes=params["min_minutes"])
     work: dict[str, list[tuple[datetime, datetime, float, int]]] = {}
@@ -133,7 +132,9 @@ def hit_for(mine: Record, other: Record, window: tuple[datetime, datetime], p: P
     )
 
 
-def find(mine: Record, schedule: Sequence[Record], p: Params) -> list[tuple[Record, Hit, Hit]]:
+def find_overlaps(
+    mine: Record, schedule: Sequence[Record], p: Params
+) -> list[tuple[Record, Hit, Hit]]:
     """For each earlier shift in ``schedule`` overlapping ``mine``: (it, hit on mine, hit on it)."""
     found = []
     for other in schedule:
@@ -143,14 +144,25 @@ def find(mine: Record, schedule: Sequence[Record], p: Params) -> list[tuple[Reco
     return found
 
 
-class PractitionerOverlap(ClaimRule):
+class PractitionerOverlap(ShiftRule):
     meta = META
 
     def check(self, ctx: Context, p: Params) -> Sequence[Hit]:
         if not ctx.schedule:
             return NO_HITS
         hits = []
-        for mine in shifts(ctx.claim, p.values):
+        for mine in extract_shifts(ctx.claim, p.values):
             same = [s for s in ctx.schedule if s["practitioner"] == mine["practitioner"]]
-            hits += [h for _, h, _ in find(mine, same, p)]
+            hits += [h for _, h, _ in find_overlaps(mine, same, p)]
         return hits
+
+    def shifts(self, claim: Record, p: Params) -> list[Record]:
+        return extract_shifts(claim, p.values)
+
+    def overlaps(
+        self, shift: Record, schedule: Sequence[Record], p: Params
+    ) -> list[tuple[Record, Hit, Hit]]:
+        return find_overlaps(shift, schedule, p)
+
+    def keep_days(self, p: Params) -> float:
+        return float(p.values["keep_days"])

@@ -35,12 +35,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import date
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from rules.base import NO_HITS, ClaimRule, Hit, Params, Record, RuleMeta, Severity, money
-
-if TYPE_CHECKING:
-    from rules.engine import Context
+from rules.catalogue._history import latest_visits
+from rules.context import Context
 
 CODE = "XC04"
 META = RuleMeta(
@@ -58,21 +57,6 @@ META = RuleMeta(
     param_names=("outpatient_types", "min_facilities", "exempt_routes",
                  "transfer_discharge_types"),
 )
-
-
-def latest_visits(claim: Record, history: Sequence[Record]) -> list[Record]:
-    """The latest version of every earlier claim in ``history``, other than ``claim`` itself.
-
-    Shared by the cross-claim rules that count visits (XC04, XC05, CB09): a resubmitted claim
-    replaces its earlier versions and must not be counted twice.
-    """
-    me = (claim["facility"], claim["claim_id"])
-    latest: dict[tuple[str, str], Record] = {}
-    for v in history:
-        key = (v["facility"], v["claim_id"])
-        if key != me and (key not in latest or latest[key]["version"] < v["version"]):
-            latest[key] = v
-    return list(latest.values())
 
 
 def same_day_visits(claim: Record, history: Sequence[Record],

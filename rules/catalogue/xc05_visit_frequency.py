@@ -27,13 +27,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import date, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from rules.base import NO_HITS, ClaimRule, Hit, Params, Record, RuleMeta, Severity, money
-from rules.catalogue.xc04_same_day_facilities import latest_visits
-
-if TYPE_CHECKING:
-    from rules.engine import Context
+from rules.catalogue._history import latest_visits
+from rules.context import Context
 
 CODE = "XC05"
 META = RuleMeta(

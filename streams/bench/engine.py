@@ -12,8 +12,9 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
+from rules.context import Cards, Catalog, Context
 from rules.decision import decide
-from rules.engine import Cards, Catalog, Context, Engine
+from rules.engine import Engine
 
 Record = dict[str, Any]
 _MONEY = ("t_thuoc", "t_vtyt", "t_tongchi_bv", "t_tongchi_bh", "t_bntt", "t_bncct", "t_bhtt",

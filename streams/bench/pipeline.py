@@ -192,7 +192,7 @@ def run_bench(settings: Settings, claims: int, as_json: bool = False) -> int:
                  children=(worker, sink))
         t_end = max(watch.seen.values())
         burst_lat = [watch.seen[k] - sent_at[k] for k in sent_at if k in watch.seen]
-        # The practitioner stage (XC03) goes on after the last first decision: wait until the
+        # The practitioner stage goes on after the last first decision: wait until the
         # worker is idle, so its CPU per claim covers all the work and phase 2 starts clean.
         t_idle = _idle(worker)
         cpu = (worker.cpu_seconds() - cpu0[0], sink.cpu_seconds() - cpu0[1])

@@ -14,7 +14,8 @@ import time
 from typing import Any
 
 from rules.cases import base_case
-from rules.engine import Context, Engine
+from rules.context import Context
+from rules.engine import Engine
 from streams.bench.engine import measure, scaled
 from streams.settings import Settings
 from streams.worker.processor import Enrichment, appraise

@@ -1,14 +1,15 @@
 """Re-appraise a stream of stored claims, person by person (pure: no ClickHouse, no Kafka).
 
 Input: stored claim versions ordered by person, then arrival (``submitted_at``) — the order the
-worker saw them in, so a replay with unchanged rules reproduces the real decisions, XC01
-included. Each person's history is rebuilt as the stream goes:
+worker saw them in, so a replay with unchanged rules reproduces the real decisions, those of
+rules that read earlier versions included. Each person's history is rebuilt as the stream goes:
 
 - a *seed* claim (before the replayed range, within the history window) is not re-appraised: it
   enters the history with its real decision, as it was in the worker's state;
 - a replayed claim is appraised with ``streams.worker.processor.appraise`` against that history, and
   its replayed decision enters the history for the person's later claims. When a later claim
-  amends an earlier one's decision (XC02 overlap), the earlier claim's result is the amended one.
+  amends an earlier one's decision (a partner rule's hit), the earlier claim's result is the
+  amended one.
 
 Results of a person are released when the next person starts (amendments can only come from
 the same person), as ``replay_decisions`` rows plus the running :class:`Impact`.
@@ -128,7 +129,8 @@ class Replayer:
         self._person = claim["person_key"]
         self._claims[hist.identity(claim)] = claim
         if not stored.replay:
-            visit = hist.visit_of(claim, seed_decision(claim, stored.real))
+            inpatient = self._ref.engine.inpatient_types(claim["header"]["ngay_vao"].date())
+            visit = hist.visit_of(claim, seed_decision(claim, stored.real), inpatient)
             self._visits = hist.record(self._visits, visit, self._ref.keep_days,
                                        self._ref.min_visits)
             return out

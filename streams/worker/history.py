@@ -6,6 +6,7 @@ few datetime fields are restored on load so rules see the same types as in a dec
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -14,14 +15,14 @@ import orjson
 from streams.claim import identity as identity  # re-exported: visits are claims
 
 Visit = dict[str, Any]
-INPATIENT_TYPES = frozenset({"03", "04", "09"})  # used when no rule parameters say otherwise
 
 
 def visit_of(
-    claim: dict[str, Any], decision: dict[str, Any], inpatient_types: Any = INPATIENT_TYPES
+    claim: dict[str, Any], decision: dict[str, Any], inpatient_types: Collection[str]
 ) -> Visit:
-    """The visit kept for ``claim``; ``inpatient_types`` (MA_LOAI_KCB codes) should come from
-    the XC02 parameters in force, so the stored flag and the rule judging it never drift."""
+    """The visit kept for ``claim``; ``inpatient_types`` (MA_LOAI_KCB codes) come from the
+    engine (``Engine.inpatient_types``), so the stored flag and the rule judging it never
+    drift."""
     header = claim["header"]
     return {
         "facility": claim["facility"],

@@ -1,12 +1,14 @@
-"""Practitioner schedules for XC03, as pure functions: claims re-keyed by practitioner.
+"""Practitioner schedules for the engine's shift rule, as pure functions: claims re-keyed by
+practitioner.
 
     claim agent ── shifts (key: practitioner) ──▶ hi.practice ──▶ practitioner agent
         schedule table (keys: practitioner|day, and practitioner for the index of days)
         ── overlap? ──▶ hi.amendments (key: person), one per claim of the pair ──▶ amendment
         agent: the person's visit gets a new decision revision.
 
-A shift is ``rules.catalogue.xc03_practitioner_overlap.shifts`` output; on the topic and in the
-table it is orjson with ISO local times.
+A shift is what the shift rule extracts from a claim (``rules.cross_claim``); on the topic and
+in the table it is orjson with ISO local times. The rule judges the overlaps and says how long a
+day is kept; this module only files shifts and sends what the rule finds.
 """
 
 from __future__ import annotations
@@ -17,8 +19,7 @@ from typing import Any, Protocol
 
 import orjson
 
-from rules.base import Hit, Params, Severity
-from rules.catalogue import xc03_practitioner_overlap as xc03
+from rules.base import Hit, Severity
 from rules.engine import Engine
 
 Record = dict[str, Any]
@@ -27,9 +28,8 @@ _TOUCH_SECONDS = 3600.0  # a day's last-touched time is refreshed at most hourly
 
 
 def shifts_of(claim: Record, engine: Engine) -> list[Record]:
-    """The claim's shifts when XC03 is in force on its service date, else none."""
-    p = engine.params_for(xc03.CODE, claim["header"]["ngay_vao"].date())
-    return xc03.shifts(claim, p.values) if p is not None else []
+    """The claim's shifts when a shift rule is in force on its service date, else none."""
+    return engine.shifts(claim)
 
 
 def dump_shift(shift: Record) -> bytes:
@@ -123,9 +123,10 @@ def on_shift(store: Store, shift: Record, engine: Engine, now: float) -> list[Am
     times: claims of other persons come from other partitions, out of time order. A shift seen
     before (at-least-once redelivery) changes nothing.
     """
-    p: Params | None = engine.params_for(xc03.CODE, shift["service_date"])
-    if p is None:
+    found_rule = engine.shift_rule(shift["service_date"])
+    if found_rule is None:
         return []
+    rule, p = found_rule
     who, me = shift["practitioner"], _identity(shift)
     index_key = f"{who}|days".encode()
     raw_index = store.get(index_key)
@@ -138,7 +139,7 @@ def on_shift(store: Store, shift: Record, engine: Engine, now: float) -> list[Am
         bucket = _load_bucket(raw)
         if any(_identity(s) == me for s in bucket):
             return []
-        for other, hit_mine, hit_other in xc03.find(shift, bucket, p):
+        for other, hit_mine, hit_other in rule.overlaps(shift, bucket, p):
             found.setdefault(_identity(other), (other, hit_mine, hit_other))
         buckets.append((day, key, raw))
     mine = dump_shift(shift)
@@ -147,7 +148,7 @@ def on_shift(store: Store, shift: Record, engine: Engine, now: float) -> list[Am
         store[key] = raw[:-1] + b"," + mine + b"]" if raw else b"[" + mine + b"]"
         if now - index.get(day.isoformat(), float("-inf")) > _TOUCH_SECONDS:
             index[day.isoformat()], touched = now, True
-    horizon = now - p.values["keep_days"] * 86400.0
+    horizon = now - rule.keep_days(p) * 86400.0
     for day_text in [d for d, seen in index.items() if seen < horizon]:
         del store[f"{who}|{day_text}".encode()]
         del index[day_text]

@@ -6,14 +6,15 @@ everything that decides anything is here, testable without Kafka.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
 from rules.base import Hit, RuleInputError
+from rules.context import Context
 from rules.decision import amend, decide, needs_review
-from rules.engine import Context, Engine
+from rules.engine import Engine
 from streams.codec import InvalidMessage
 from streams.reference.catalog import CardRegistry, CatalogSnapshot
 from streams.worker import history as hist
@@ -115,13 +116,8 @@ def appraise(
                      rejudge_changed=len(revised))
 
 
-def _inpatient_types(ref: Enrichment, claim: Record) -> Any:
-    p = ref.engine.params_for("XC02", claim["header"]["ngay_vao"].date())
-    return p.values["inpatient_types"] if p is not None else hist.INPATIENT_TYPES
-
-
-# Hits another claim added to this one's decision (amendments): a re-appraisal keeps them.
-_PARTNER_CODES = frozenset({"XC02", "XC03"})
+def _inpatient_types(ref: Enrichment, claim: Record) -> Collection[str]:
+    return ref.engine.inpatient_types(claim["header"]["ngay_vao"].date())
 
 
 def _reappraise(
@@ -134,7 +130,8 @@ def _reappraise(
     ctx = Context(claim=claim, catalog=ref.catalog, cards=ref.cards, history=earlier)
     hits = ref.engine.evaluate(ctx)
     fresh = {(h.code, tuple(sorted(h.inputs.items()))) for h in hits}
-    carried = [h for h in old["hits"] if h["code"] in _PARTNER_CODES
+    # Hits other claims added to this decision (amendments): the re-appraisal keeps them.
+    carried = [h for h in old["hits"] if h["code"] in ref.engine.partner_codes
                and (h["code"], tuple(sorted(h["inputs"].items()))) not in fresh]
     decision = decide(claim, hits, ref.engine.version, at, revision=old["revision"] + 1,
                       carried=carried)

@@ -11,6 +11,7 @@ import pytest
 
 from rules.base import ClaimRule, Params, Rule, RuleMeta, Severity
 from rules.cases import all_cases, case_files, cases_for, load_cases
+from rules.context import Context
 from rules.docs import describe, example_hits, render_markdown, rule_doc
 from rules.engine import Engine
 from rules.params import ParamsError, check_against, read_params
@@ -71,6 +72,33 @@ def test_rule_has_parameters(code: str) -> None:
     versions = read_params()[code]
     check_against(_rule(code).meta, versions)
     assert all(p.version.startswith(f"{code}@") for p in versions)
+
+
+# The families of the registry, in its order, with the code prefixes each one holds.
+FAMILIES = {"card": ("CB",), "clinical": ("CL",), "catalog": ("CT",), "money": ("MN",),
+            "submission": ("SB",), "time": ("TM",), "staff": ("ST",), "cross_claim": ("XC",)}
+
+
+def test_the_registry_is_grouped_by_family() -> None:
+    families = [r.meta.family for r in RULES]
+    runs = [f for i, f in enumerate(families) if i == 0 or families[i - 1] != f]
+    assert runs == list(FAMILIES), "each family's rules must be listed together, in order"
+    for rule in RULES:
+        assert rule.meta.code[:2] in FAMILIES[rule.meta.family], rule.meta.code
+    assert sorted(CODES, key=lambda c: (runs.index(_rule(c).meta.family), c)) == CODES
+
+
+def test_every_rule_is_silent_on_the_simulators_clean_claims(engine: Engine) -> None:
+    from streams.sim.generate import generate
+
+    sim = generate(600, seed=41, violations=0.0)
+    catalog, cards = sim.indexes()
+    routes = set()
+    for sc in sim.claims:
+        routes.add(sc.claim["header"]["ma_doituong_kcb"])
+        hits = engine.evaluate(Context(sc.claim, catalog, cards))
+        assert not hits, f"{sc.claim['claim_id']}: {[h.message for h in hits]}"
+    assert {"1.1", "1.3", "3.2", "3.3"} <= routes  # routes CB02-CB07 look at were exercised
 
 
 def test_no_orphan_case_files() -> None:

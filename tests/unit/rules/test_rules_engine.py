@@ -1,4 +1,4 @@
-"""The engine: line indexing, parameter versions by service date, errors, XC02 partners."""
+"""The engine: line indexing, parameter versions by service date, errors, fingerprints."""
 
 from __future__ import annotations
 
@@ -22,7 +22,8 @@ from rules.base import (
     Severity,
 )
 from rules.cases import base_case, cases_for, deep_merge
-from rules.engine import Context, Engine
+from rules.context import Context
+from rules.engine import Engine
 from rules.params import ParamTable
 from streams.bench.engine import measure, scaled
 
@@ -179,37 +180,6 @@ def test_naive_submission_time_is_rejected_clearly() -> None:
     ctx = base_case().context()
     with pytest.raises(RuleInputError, match="submitted_at"):
         Engine.load().evaluate(Context(claim, ctx.catalog, ctx.cards))
-
-
-def test_partner_hits_mirror_the_overlap() -> None:
-    (case,) = [c for c in cases_for("XC02") if c.name == "stays_overlap"]
-    history = [{**case.history[0], "decision": {"requested": 250000.0}}]
-    engine = Engine.load()
-    ctx = case.context()
-    hits = engine.evaluate(Context(case.claim, ctx.catalog, ctx.cards, history))
-    (mine,) = [h for h in hits if h.code == "XC02"]
-    assert mine.inputs["other_facility"] == "79002" and mine.inputs["other_claim_id"] == "B1"
-
-    (pair,) = engine.partner_hits(case.claim, hits, history)
-    visit, mirror = pair
-    assert visit is history[0]
-    assert mirror.code == "XC02" and mirror.severity is Severity.WARNING
-    assert mirror.amount == 250000.0 and mirror.rule_version == mine.rule_version
-    assert mirror.inputs["other_facility"] == "79001"
-    assert mirror.inputs["other_claim_id"] == case.claim["claim_id"]
-    assert mirror.inputs["admitted"] == "2025-03-03 08:00:00"
-    # Deterministic: the worker recognises a mirror hit it has already applied.
-    assert engine.partner_hits(case.claim, hits, history)[0][1].inputs == mirror.inputs
-    assert engine.partner_hits(case.claim, [], history) == []
-
-
-def test_overlap_uses_latest_version_of_the_other_claim() -> None:
-    (case,) = [c for c in cases_for("XC02") if c.name == "stays_overlap"]
-    moved = {**case.history[0], "version": 2, "admitted": datetime(2025, 3, 6, 8, 0)}
-    ctx = case.context()
-    hits = Engine.load().evaluate(Context(case.claim, ctx.catalog, ctx.cards,
-                                          [case.history[0], moved]))
-    assert [h.code for h in hits] == []  # v2 of the other claim no longer overlaps
 
 
 def test_hit_record_matches_the_avro_rulehit() -> None:

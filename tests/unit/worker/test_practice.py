@@ -1,14 +1,21 @@
-"""XC03 streaming pieces: shifts from claims, the practitioner schedule, amendments by person."""
+"""The practitioner stage: shifts from claims, the schedule, amendments by person; with the
+published shift rule (XC03) and with a stand-in that shows the stage follows whatever shift
+rule the engine has."""
 
 from __future__ import annotations
 
 import copy
-from datetime import UTC, datetime
+from collections.abc import Sequence
+from dataclasses import replace
+from datetime import UTC, date, datetime
 from typing import Any
 
 import pytest
 
+from rules.base import NO_HITS, Hit, Params, Record, RuleMeta, Severity
 from rules.cases import base_case
+from rules.context import Context
+from rules.cross_claim import ShiftRule
 from rules.engine import Engine
 from streams.worker import practice
 from streams.worker.processor import Enrichment, amend_visit, appraise
@@ -139,3 +146,54 @@ def test_shifts_are_kept_by_arrival_not_by_their_own_times(engine: Engine) -> No
     assert b"KTV01|2025-04-20" in store
     again = ktv01(claim_at("79005", "F1", "P5", datetime(2025, 3, 1, 8, 45)), engine)
     assert practice.on_shift(store, again, engine, T0 + 8 * 86400) == []
+
+
+class _SameDay(ShiftRule):
+    """A stand-in shift rule: one shift per claim for practitioner P9, any two at different
+    facilities overlap; a day is kept for one day."""
+
+    meta = RuleMeta("ZZ01", "test.same_day", "t", "test", Severity.WARNING, "basis",
+                    date(2024, 7, 1))
+
+    def check(self, ctx: Context, p: Params) -> Sequence[Hit]:
+        return NO_HITS
+
+    def shifts(self, claim: Record, p: Params) -> list[Record]:
+        header = claim["header"]
+        return [{"practitioner": "P9", "facility": claim["facility"],
+                 "claim_id": claim["claim_id"], "version": claim["version"],
+                 "person_key": claim["person_key"], "service_date": header["ngay_vao"].date(),
+                 "intervals": [(header["ngay_vao"], header["ngay_ra"])]}]
+
+    def overlaps(
+        self, shift: Record, schedule: Sequence[Record], p: Params
+    ) -> list[tuple[Record, Hit, Hit]]:
+        def hit(on: Record, other: Record) -> Hit:
+            return self.meta.hit(p, f"{on['claim_id']} with {other['claim_id']}", amount=0,
+                                 inputs={"other": other["claim_id"]})
+
+        return [(o, hit(shift, o), hit(o, shift)) for o in schedule
+                if o["facility"] != shift["facility"]]
+
+    def keep_days(self, p: Params) -> float:
+        return 1.0
+
+
+def test_the_stage_follows_the_engines_shift_rule() -> None:
+    engine = Engine.build([_SameDay()], {"ZZ01": (Params("ZZ01@1", date(2024, 7, 1), None),)})
+    a = claim_at("79001", "A1", "P1", datetime(2025, 3, 1, 8, 30))
+    b = claim_at("79002", "B1", "P2", datetime(2025, 3, 1, 14, 0))
+    (shift_a,), (shift_b,) = practice.shifts_of(a, engine), practice.shifts_of(b, engine)
+    store: dict[bytes, bytes] = {}
+    assert practice.on_shift(store, shift_a, engine, T0) == []
+    found = practice.on_shift(store, practice.load_shift(practice.dump_shift(shift_b)), engine,
+                              T0)
+    assert {(x.claim_id, x.hit.code, x.hit.inputs["other"]) for x in found} == {
+        ("A1", "ZZ01", "B1"), ("B1", "ZZ01", "A1")}
+    later = practice.shifts_of(claim_at("79003", "C1", "P3", datetime(2025, 3, 5, 8, 0)), engine)
+    practice.on_shift(store, later[0], engine, T0 + 2 * 86400)  # the rule keeps a day 1 day
+    assert b"P9|2025-03-01" not in store and b"P9|2025-03-05" in store
+    later_rule = _SameDay()
+    later_rule.meta = replace(later_rule.meta, effective_from=date(2025, 4, 1))
+    early = Engine.build([later_rule], {"ZZ01": (Params("ZZ01@1", date(2025, 4, 1), None),)})
+    assert practice.shifts_of(a, early) == [] and practice.on_shift({}, shift_a, early, T0) == []
