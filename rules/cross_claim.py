@@ -13,6 +13,12 @@ from it:
   rule for the overlaps of each new shift with that schedule, one hit for each claim of a pair.
 - :class:`InpatientTypes`: the rule judges the ``inpatient`` flag stored with each visit of the
   history, so the worker stores the flag with the visit types this rule's parameters name.
+- :class:`PairRule`: the rule judges a pair of claims (two stays that overlap, two visits on one
+  day) when the second of the two arrives, whichever that is. When an earlier claim arrives after
+  later ones, the worker judges the later ones again for the rules that look back in time (visits
+  in a window, a yearly total) but leaves a pair rule's hits alone: the newcomer's own hit (and
+  for a partner or shift rule, the hit it adds to the other claim) already reports the pair.
+  Partner and shift rules are pair rules.
 
 One rule at most may own a piece of stored state: one schedule per practitioner, one flag per
 visit (``Engine.build`` checks). A shift, as the stage stores and reads it: ``{practitioner,
@@ -31,7 +37,11 @@ from rules.base import ClaimRule, Hit, Params, Record
 DEFAULT_INPATIENT_TYPES = frozenset({"03", "04", "09"})
 
 
-class PartnerRule(ClaimRule):
+class PairRule(ClaimRule):
+    """A claim rule that judges pairs of claims, each pair once, when its second claim arrives."""
+
+
+class PartnerRule(PairRule):
     """A claim rule whose hit also amends the decisions of earlier claims in the history."""
 
     def partner_hits(
@@ -43,7 +53,7 @@ class PartnerRule(ClaimRule):
         raise NotImplementedError
 
 
-class ShiftRule(ClaimRule):
+class ShiftRule(PairRule):
     """A claim rule that judges overlaps in practitioners' schedules across claims."""
 
     def shifts(self, claim: Record, p: Params) -> list[Record]:

@@ -32,7 +32,13 @@ from rules.base import (
     RuleInputError,
 )
 from rules.context import Context
-from rules.cross_claim import DEFAULT_INPATIENT_TYPES, InpatientTypes, PartnerRule, ShiftRule
+from rules.cross_claim import (
+    DEFAULT_INPATIENT_TYPES,
+    InpatientTypes,
+    PairRule,
+    PartnerRule,
+    ShiftRule,
+)
 from rules.params import PARAMS_FILE, ParamTable, apply_overrides, check_against, in_force
 from rules.params import read_params as _read_params
 from rules.registry import all_rules
@@ -62,6 +68,8 @@ class Engine:
         # Codes whose hits other claims add to a decision: a re-appraisal carries them over.
         self.partner_codes = frozenset(r.meta.code for r in self.rules
                                        if isinstance(r, PartnerRule | ShiftRule))
+        # Codes that judge pairs of claims: a later claim judged again leaves their hits alone.
+        self.pair_codes = frozenset(r.meta.code for r in self.rules if isinstance(r, PairRule))
 
     @classmethod
     def load(

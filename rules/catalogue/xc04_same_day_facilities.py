@@ -37,9 +37,10 @@ from collections.abc import Mapping, Sequence
 from datetime import date
 from typing import Any
 
-from rules.base import NO_HITS, ClaimRule, Hit, Params, Record, RuleMeta, Severity, money
+from rules.base import NO_HITS, Hit, Params, Record, RuleMeta, Severity, money
 from rules.catalogue._history import latest_visits
 from rules.context import Context
+from rules.cross_claim import PairRule
 
 CODE = "XC04"
 META = RuleMeta(
@@ -77,7 +78,7 @@ def same_day_visits(claim: Record, history: Sequence[Record],
     ]
 
 
-class SameDayFacilities(ClaimRule):
+class SameDayFacilities(PairRule):
     meta = META
 
     def check(self, ctx: Context, p: Params) -> Sequence[Hit]:

@@ -3,7 +3,7 @@
     hi.claims (key: person) ──▶ appraise agent: decode → enrich (catalogs, history table)
                                  → rules → decision ──▶ hi.decisions, hi.warnings, hi.claims.dlq
                                  └─ shifts (key: practitioner) ──▶ hi.practice
-    hi.practice ──▶ practitioner agent (schedule table): XC03 overlaps ──▶ hi.amendments
+    hi.practice ──▶ practitioner agent (schedule table): shift overlaps ──▶ hi.amendments
     hi.amendments (key: person) ──▶ amendment agent (history table) ──▶ hi.decisions, hi.warnings
 
 Every agent reads its topic through the offset guard (streams/worker/guard.py): a partition's

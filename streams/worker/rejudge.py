@@ -7,7 +7,9 @@ records a consumer failed to deliver in order — the claims admitted after it w
 incomplete history. Each of them is evaluated twice, with the history as it is now and with the
 same history minus the newcomer; only the hits that differ (those the newcomer caused or
 removed) change its decision, so nothing else about it moves (a catalog updated since, say).
-A changed decision is a new revision; an unchanged one emits nothing.
+A changed decision is a new revision; an unchanged one emits nothing. Rules that judge pairs of
+claims (overlapping stays, two facilities on one day) are left out: the newcomer's own
+evaluation reports the pair, whichever of the two came first.
 """
 
 from __future__ import annotations
@@ -16,8 +18,8 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
+from rules.context import Context
 from rules.decision import decide
-from rules.engine import Context
 from streams.claim import identity
 from streams.worker import history as hist
 
@@ -57,8 +59,8 @@ def rejudge_later(
         judged += 1
         now_known = hist.prior(visits, later)
         without = [v for v in now_known if identity(v) != me]
-        fresh = _hits(later, now_known, ref)
-        before = _hits(later, without, ref)
+        fresh = _hits(later, now_known, ref, ref.engine.pair_codes)
+        before = _hits(later, without, ref, ref.engine.pair_codes)
         gained = {k: h for k, h in fresh.items() if k not in before}
         lost = {k for k in before if k not in fresh}
         if not gained and not lost:
@@ -78,6 +80,10 @@ def rejudge_later(
     return visits, revised, judged
 
 
-def _hits(claim: Record, history: list[hist.Visit], ref: Any) -> dict[HitKey, Record]:
+def _hits(claim: Record, history: list[hist.Visit], ref: Any,
+          pairs: frozenset[str]) -> dict[HitKey, Record]:
+    """The rules' hits on ``claim`` given ``history``, but for pair rules: a pair is judged
+    once, by the newcomer's own evaluation (rules/cross_claim.py, PairRule)."""
     ctx = Context(claim=claim, catalog=ref.catalog, cards=ref.cards, history=history)
-    return {hit_key(r): r for r in (h.to_record() for h in ref.engine.evaluate(ctx))}
+    return {hit_key(r): r for r in (h.to_record() for h in ref.engine.evaluate(ctx))
+            if r["code"] not in pairs}

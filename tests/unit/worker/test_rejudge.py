@@ -45,22 +45,32 @@ def codes(decision: dict[str, Any]) -> list[str]:
 
 
 def test_a_later_claim_gets_the_hit_the_late_earlier_claim_causes(ref: Enrichment) -> None:
-    day = datetime(2025, 3, 1, 8)
-    early, late = outpatient_at("79001", "E1", day), outpatient_at("79002", "L1", day.replace(
-        hour=14))
-    # Arrival in time order: the second visit of the day is the one flagged.
-    in_order, _ = run([early, late], ref)
-    assert "XC04" in codes(in_order[1].decision)
-    # The earlier visit arrives last: the later one was decided alone, and is judged again.
-    swapped, _ = run([late, early], ref)
-    assert "XC04" not in codes(swapped[0].decision)
-    second = swapped[1]
-    assert second.rejudged == 1 and second.rejudge_changed == 1
-    (revision,) = [d for d in second.amendments if d["claim_id"] == "L1"]
-    assert revision["revision"] == 2 and "XC04" in codes(revision)
-    assert codes(revision) == codes(in_order[1].decision)
-    stored = hist.find(second.visits, identity(late))
+    # Seven outpatient visits on seven days: more than six in 30 days flags the seventh (XC05).
+    visits = [outpatient_at("79001", f"V{d}", datetime(2025, 3, d, 9)) for d in range(1, 8)]
+    in_order, _ = run(visits, ref)
+    assert "XC05" in codes(in_order[-1].decision)
+    # The first visit arrives last: the seventh was decided with five earlier visits in view.
+    late, _ = run(visits[1:] + visits[:1], ref)
+    assert "XC05" not in codes(late[-2].decision)
+    newcomer = late[-1]
+    assert newcomer.rejudged == 6 and newcomer.rejudge_changed == 1
+    (revision,) = newcomer.amendments
+    assert (revision["claim_id"], revision["revision"]) == ("V7", 2)
+    assert codes(revision) == codes(in_order[-1].decision)
+    stored = hist.find(newcomer.visits, identity(visits[-1]))
     assert stored is not None and stored["decision"] == revision
+
+
+def test_a_pair_is_reported_by_the_newcomer_only(ref: Enrichment) -> None:
+    """Two facilities on one day (a pair rule): the visit that arrives second carries the hit,
+    whichever started first; the other is not judged again into a second report."""
+    day = datetime(2025, 3, 1, 8)
+    early, late = outpatient_at("79001", "E1", day), outpatient_at(
+        "79002", "L1", day.replace(hour=14))
+    results, _ = run([late, early], ref)
+    assert "XC04" not in codes(results[0].decision)
+    assert "XC04" in codes(results[1].decision)
+    assert results[1].rejudged == 1 and results[1].amendments == []
 
 
 def test_a_later_claim_the_newcomer_does_not_affect_keeps_its_decision(ref: Enrichment) -> None:
