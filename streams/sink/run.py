@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from streams.codec import Codec
-from streams.kafka import create_topics
+from streams.kafka import create_topics, topic_schemas
 from streams.settings import Settings
 
 
@@ -13,9 +13,6 @@ def run_sink_process(settings: Settings) -> None:
 
     create_topics(settings)
     codec = Codec.from_settings(settings)
-    run_sink(settings, lambda topic, data: codec.decode(data, _reader_for(settings, topic)),
+    schemas = topic_schemas(settings)  # hi.claims -> claim, hi.decisions -> decision
+    run_sink(settings, lambda topic, data: codec.decode(data, schemas[topic]),
              metrics=Metrics.create(), serve_metrics=True)
-
-
-def _reader_for(settings: Settings, topic: str) -> str:
-    return "claim" if topic == settings.topic("hi.claims") else "decision"

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from streams.kafka import DeliveryFailed
 from streams.metrics import Metrics
 from streams.sink.consumer import BatchWriter, DeadLetters
 
@@ -189,15 +190,13 @@ class FakeProducer:
         self._callbacks.append(on_delivery)
 
     def poll(self, _t: float) -> int:
-        return 0
-
-    def flush(self, _t: float) -> int:
-        for cb in self._callbacks:
+        """Answers every message sent so far, failing the first ``fail_first``."""
+        callbacks, self._callbacks = self._callbacks, []
+        for cb in callbacks:
             failed = self.fail_first > 0
             self.fail_first -= 1
             cb("broker down" if failed else None, None)
-        self._callbacks = []
-        return 0
+        return len(callbacks)
 
 
 class FakeMessage:
@@ -221,7 +220,7 @@ def test_dead_letters_carry_headers_and_failed_deliveries_are_resent() -> None:
     producer = FakeProducer(fail_first=1)
     dlq = DeadLetters(producer, "hi.sink.dlq", Metrics.create())  # type: ignore[arg-type]
     dlq.send(FakeMessage(), "undecodable", "bad magic byte")  # type: ignore[arg-type]
-    with pytest.raises(Exception, match="not acknowledged"):
+    with pytest.raises(DeliveryFailed, match="hi.sink.dlq: 1 message"):
         dlq.wait()
     dlq.wait()  # re-sent and acknowledged now
     assert len(producer.sent) == 2
