@@ -16,6 +16,7 @@ from fastapi import FastAPI
 from streams.clickhouse.db import connect
 from streams.codec import Codec
 from streams.kafka import DeliveryFailed, create_topics, deliver, producer
+from streams.metrics import Metrics
 from streams.portal.access import GuardedClickHouse, Unavailable
 from streams.portal.api.summaries import ClickHouseSums, summaries_router
 from streams.portal.auth import Credentials
@@ -114,12 +115,13 @@ def build_portal(settings: Settings) -> FastAPI:
     worker = settings.portal_worker_url or f"http://127.0.0.1:{settings.worker_web_port}"
     history = WorkerHistory(worker, settings.portal_worker_timeout)
     register = FacilityRegister.load(settings.portal_facility_register)
+    metrics = Metrics.portal()
     return create_portal(settings, publish=KafkaPublisher(settings, kafka, codec),
         receipts=receipts, results=ClickHouseResults(connect(settings)),
         credentials=Credentials.load(settings.portal_credentials, register),
         routers=(cards_router(feed.cards, history), results_router(listing),
-                 portal_catalogs(settings, feed.catalog),
-                 summaries_router(ClickHouseSums(connect(settings)))))
+                 portal_catalogs(settings, feed.catalog, metrics),
+                 summaries_router(ClickHouseSums(connect(settings)))), metrics=metrics)
 
 
 def serve(settings: Settings) -> None:

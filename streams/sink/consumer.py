@@ -315,11 +315,13 @@ def run_sink(settings: Settings, decode: Decode, stop: threading.Event | None = 
              metrics: Metrics | None = None, serve_metrics: bool = False) -> None:
     """Run the sink until ``stop`` is set or the process gets SIGTERM (main thread only)."""
     stop = stop or threading.Event()
-    metrics = metrics or Metrics.create()
+    metrics = metrics or Metrics.sink()
+    server = None
     if serve_metrics:
         from prometheus_client import start_http_server
 
-        start_http_server(settings.sink_metrics_port, addr="127.0.0.1", registry=metrics.registry)
+        server, _ = start_http_server(settings.sink_metrics_port, addr="127.0.0.1",
+                                      registry=metrics.registry)
     previous: Any = None
     in_main = threading.current_thread() is threading.main_thread()
     if in_main:
@@ -331,3 +333,6 @@ def run_sink(settings: Settings, decode: Decode, stop: threading.Event | None = 
     finally:
         if in_main:
             signal.signal(signal.SIGTERM, previous)
+        if server is not None:  # a sink run in a thread (tests) frees its port
+            server.shutdown()
+            server.server_close()

@@ -8,11 +8,9 @@ from streams.settings import Settings
 
 
 def run_sink_process(settings: Settings) -> None:
-    from streams.metrics import Metrics
     from streams.sink.consumer import run_sink
 
     create_topics(settings)
     codec = Codec.from_settings(settings)
     schemas = topic_schemas(settings)  # hi.claims -> claim, hi.decisions -> decision
-    run_sink(settings, lambda topic, data: codec.decode(data, schemas[topic]),
-             metrics=Metrics.create(), serve_metrics=True)
+    run_sink(settings, lambda topic, data: codec.decode(data, schemas[topic]), serve_metrics=True)
