@@ -1,25 +1,54 @@
-"""Kafka plumbing shared by the CLI, simulator, benchmarks and tests: topics and producers."""
+"""The Kafka toolkit every process uses: the topic catalogue, producers, sending with acks,
+reading a compacted topic to its end, and dead-letter headers.
+
+- ``avro/topics.yaml`` is the only table of topics: creation (``create_topics``), the reader
+  schema of a topic (``topic_schemas``) and the topic of a catalog kind (``catalog_topics``).
+- ``producer`` builds every producer. ``Outbox`` sends through one and tracks the deliveries of
+  exactly its own messages, so a caller waits for its acks and never for other callers' (the
+  portal shares a producer between requests); ``deliver`` sends a stream of pairs and waits.
+  Both survive a full local queue (``BufferError``: poll, then retry) and end in
+  ``DeliveryFailed`` naming the topic and the count when Kafka did not take everything.
+"""
 
 from __future__ import annotations
 
+import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
 import yaml
-from confluent_kafka import Consumer, KafkaError, KafkaException, Producer, TopicPartition
+from confluent_kafka import (
+    OFFSET_BEGINNING,
+    Consumer,
+    KafkaError,
+    KafkaException,
+    Message,
+    Producer,
+    TopicPartition,
+)
 from confluent_kafka.admin import AdminClient
 from confluent_kafka.cimpl import NewTopic
 
 from streams.settings import Settings
 
+Headers = Sequence[tuple[str, str | bytes | None]]
+Pending = tuple[bytes | None, bytes | None, Headers | None]  # key, value, headers
+DETAIL_LIMIT = 2000  # characters of a dead letter's ``detail``: a stack of errors stays readable
+
+
+# --- the topic catalogue ---------------------------------------------------------------------
+def _catalogue(settings: Settings) -> list[dict[str, Any]]:
+    topics: list[dict[str, Any]] = yaml.safe_load(
+        Path(settings.avro_dir / "topics.yaml").read_text(encoding="utf-8"))["topics"]
+    return topics
+
 
 def topic_specs(settings: Settings) -> list[dict[str, Any]]:
     """The topic catalogue (avro/topics.yaml) with partition counts resolved."""
-    data = yaml.safe_load(Path(settings.avro_dir / "topics.yaml").read_text())
     specs = []
-    for t in data["topics"]:
+    for t in _catalogue(settings):
         parts = t.get("partitions", 1)
         specs.append({
             "name": settings.topic(t["name"]),
@@ -28,6 +57,18 @@ def topic_specs(settings: Settings) -> list[dict[str, Any]]:
                        "retention.ms": str(t.get("retention_ms", -1))},
         })
     return specs
+
+
+def topic_schemas(settings: Settings) -> dict[str, str]:
+    """Real topic name -> reader schema (the ``.avsc`` stem) of every topic that has one."""
+    return {settings.topic(t["name"]): Path(t["schema"]["file"]).stem
+            for t in _catalogue(settings) if t.get("schema")}
+
+
+def catalog_topics(settings: Settings) -> dict[str, str]:
+    """CatalogEntry kind (``DRUG``, ``STAFF``, …) -> the real name of the topic carrying it."""
+    return {t["entry_kind"]: settings.topic(t["name"])
+            for t in _catalogue(settings) if t.get("entry_kind")}
 
 
 def create_topics(settings: Settings) -> list[str]:
@@ -47,6 +88,7 @@ def create_topics(settings: Settings) -> list[str]:
     return [t.topic for t in new]
 
 
+# --- producing -------------------------------------------------------------------------------
 def producer(settings: Settings, **overrides: Any) -> Producer:
     """An acks=all idempotent producer that partitions like Faust/Java (murmur2)."""
     conf: dict[str, Any] = {
@@ -61,6 +103,114 @@ def producer(settings: Settings, **overrides: Any) -> Producer:
     return Producer(conf)
 
 
+class DeliveryFailed(RuntimeError):
+    """Kafka did not acknowledge every message of a wait. ``failed`` holds the messages whose
+    delivery failed (to send again); ``unacknowledged`` counts those still without an answer."""
+
+    def __init__(self, topic: str, failed: list[Pending], unacknowledged: int,
+                 first_error: str | None, timeout: float) -> None:
+        self.topic, self.failed, self.unacknowledged = topic, failed, unacknowledged
+        parts = [f"{len(failed)} failed (first: {first_error})"] if failed else []
+        if unacknowledged:
+            parts.append(f"{unacknowledged} unacknowledged after {timeout:g}s")
+        super().__init__(f"{topic}: {len(failed) + unacknowledged} message(s) not delivered: "
+                         + "; ".join(parts))
+
+
+class Outbox:
+    """Messages to one topic through ``producer`` (possibly shared with other threads), with
+    the deliveries of exactly these messages tracked. Delivery callbacks may run in any thread
+    that polls the producer, hence the lock."""
+
+    def __init__(self, producer: Producer, topic: str) -> None:
+        self.producer, self.topic = producer, topic
+        self._lock = threading.Lock()
+        self._pending = self._acked = 0
+        self._failed: list[Pending] = []
+        self._error: str | None = None
+
+    def send(self, key: bytes | None, value: bytes | None, headers: Headers | None = None
+             ) -> None:
+        message: Pending = (key, value, headers)
+
+        def delivered(err: Any, _msg: Any) -> None:
+            with self._lock:
+                self._pending -= 1
+                if err is None:
+                    self._acked += 1
+                else:
+                    self._failed.append(message)
+                    self._error = self._error or str(err)
+
+        with self._lock:
+            self._pending += 1
+        while True:
+            try:
+                self.producer.produce(self.topic, value=value, key=key,
+                                      headers=list(headers) if headers else None,
+                                      on_delivery=delivered)
+                break
+            except BufferError:  # the local queue is full: serve deliveries, then retry
+                self.producer.poll(0.05)
+            except BaseException:
+                with self._lock:
+                    self._pending -= 1
+                raise
+        self.producer.poll(0)
+
+    def wait(self, timeout: float) -> int:
+        """Block until every message sent since the last wait has its answer; returns how
+        many were acknowledged, else raises ``DeliveryFailed``. A message still unanswered at
+        the timeout stays tracked: a later failure of it is reported by the next wait."""
+        deadline = time.monotonic() + timeout
+        while self._pending > 0 and (left := deadline - time.monotonic()) > 0:
+            # Short polls: another thread's poll may serve our callbacks while we block.
+            self.producer.poll(min(left, 0.01))
+        with self._lock:
+            failed, self._failed = self._failed, []
+            error, self._error = self._error, None
+            acked, self._acked = self._acked, 0
+            pending = self._pending
+        if failed or pending:
+            raise DeliveryFailed(self.topic, failed, pending, error, timeout)
+        return acked
+
+
+def deliver(prod: Producer, topic: str, items: Iterable[tuple[bytes | None, bytes | None]], *,
+            headers: Headers | None = None, timeout: float = 60.0, rate: float = 0.0,
+            progress: Callable[[int], None] | None = None) -> int:
+    """Send (key, value) pairs and return their count once Kafka acknowledged every one.
+    ``rate`` caps messages per second (0: as fast as the producer takes them); ``progress``
+    is called with the count every 1,000 messages."""
+    out, sent, started = Outbox(prod, topic), 0, time.monotonic()
+    for key, value in items:
+        out.send(key, value, headers)
+        sent += 1
+        if rate > 0 and (ahead := sent / rate - (time.monotonic() - started)) > 0:
+            time.sleep(ahead)
+        if progress and sent % 1000 == 0:
+            progress(sent)
+    out.wait(timeout)
+    return sent
+
+
+def publish(settings: Settings, topic: str, items: Iterable[tuple[bytes, bytes]],
+            rate: float = 0.0, progress: Callable[[int], None] | None = None) -> int:
+    """``deliver`` on a producer of its own."""
+    return deliver(producer(settings), topic, items, rate=rate, progress=progress)
+
+
+def dead_letter_headers(reason: str, detail: object, topic: str, partition: int | None,
+                        offset: int | None) -> list[tuple[str, bytes]]:
+    """The headers of a dead letter (worker and sink): why, and where the event came from."""
+    text = str(detail)
+    if len(text) > DETAIL_LIMIT:
+        text = text[:DETAIL_LIMIT - 1] + "…"
+    return [("reason", reason.encode()), ("detail", text.encode()), ("topic", topic.encode()),
+            ("partition", str(partition).encode()), ("offset", str(offset).encode())]
+
+
+# --- consuming -------------------------------------------------------------------------------
 # Errors a just-created topic gives until its partition leader is elected.
 _NOT_READY = frozenset({KafkaError.NOT_LEADER_FOR_PARTITION, KafkaError.LEADER_NOT_AVAILABLE,
                         KafkaError.UNKNOWN_TOPIC_OR_PART, KafkaError._TIMED_OUT})
@@ -81,42 +231,42 @@ def watermarks(consumer: Consumer, tp: TopicPartition, timeout: float = 30.0) ->
             time.sleep(0.2)
 
 
-def publish(
-    settings: Settings,
-    topic: str,
-    items: Iterable[tuple[bytes, bytes]],
-    rate: float = 0.0,
-    progress: Callable[[int], None] | None = None,
-) -> int:
-    """Produce (key, value) pairs with acks=all; waits until every one is acknowledged."""
-    prod = producer(settings)
-    failures: list[str] = []
+def read_to_end(consumer: Consumer, topics: Iterable[str], apply: Callable[[Message], None],
+                timeout: float) -> int:
+    """Assign every partition of ``topics`` (those that exist) from the beginning and hand each
+    record to ``apply`` until every partition reached the end it had when called; returns the
+    records read. The assignment stays, so the caller may keep polling to follow the topics.
 
-    def on_delivery(err: Any, msg: Any) -> None:
+    The end is the high watermark taken before reading, or the partition's EOF event when the
+    consumer has ``enable.partition.eof`` (a compacted topic may hold gaps up to it)."""
+    meta = consumer.list_topics(timeout=10)
+    tps = [TopicPartition(t, p, OFFSET_BEGINNING) for t in topics
+           if t in meta.topics and not meta.topics[t].error for p in meta.topics[t].partitions]
+    consumer.assign(tps)
+    ends: dict[tuple[str, int], int] = {}
+    for tp in tps:  # an empty partition sends no EOF after assign on some brokers: skip it
+        low, high = watermarks(consumer, tp)
+        if high > low:
+            ends[(tp.topic, tp.partition)] = high
+    read, deadline = 0, time.monotonic() + timeout
+    while ends:
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"not read to the end in {timeout:g}s: {sorted(ends)}")
+        msg = consumer.poll(0.5)
+        if msg is None:
+            continue
+        where = (str(msg.topic()), int(msg.partition() or 0))
+        err = msg.error()
         if err is not None:
-            failures.append(str(err))
-
-    sent, started = 0, time.monotonic()
-    for key, value in items:
-        while True:
-            try:
-                prod.produce(topic, value=value, key=key, on_delivery=on_delivery)
-                break
-            except BufferError:  # local queue full: let deliveries drain
-                prod.poll(0.05)
-        sent += 1
-        prod.poll(0)
-        if rate > 0:
-            ahead = sent / rate - (time.monotonic() - started)
-            if ahead > 0:
-                time.sleep(ahead)
-        if progress and sent % 1000 == 0:
-            progress(sent)
-    if prod.flush(60) != 0:
-        raise RuntimeError(f"{topic}: messages still unacknowledged after 60s")
-    if failures:
-        raise RuntimeError(f"{topic}: {len(failures)} deliveries failed, first: {failures[0]}")
-    return sent
+            if err.code() != KafkaError._PARTITION_EOF:
+                raise KafkaException(err)
+            ends.pop(where, None)
+            continue
+        apply(msg)
+        read += 1
+        if int(msg.offset() or 0) + 1 >= ends.get(where, 0):
+            ends.pop(where, None)
+    return read
 
 
 def ensure_compacted(settings: Settings, names: list[str], partitions: int,

@@ -1,21 +1,123 @@
 """The metric catalogue: every Prometheus metric hireview exports is declared here, once.
 
+Each declaration names the processes that export it; ``Metrics.worker()``, ``.sink()`` and
+``.portal()`` build one process's metrics, with only that process's declarations in its
+registry (a sink page shows no worker metric at zero). A metric of another process is present
+as an attribute, so every process shares one typed ``Metrics``, but using it raises
+``ForeignMetric``: a metric that would never be exported is a bug to hear about.
+
 Dashboards (``dashboards/*.json``) may only reference names declared here; a test checks it.
-A registry is passed in so tests and benchmarks get their own.
+A registry may be passed in; by default each call gets its own (tests, benchmarks).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any, Literal, NoReturn
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
+Process = Literal["worker", "sink", "portal"]
 _LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
+_WORKER: tuple[Process, ...] = ("worker",)
+_SINK: tuple[Process, ...] = ("sink",)
+_PORTAL: tuple[Process, ...] = ("portal",)
+
+
+@dataclass(frozen=True)
+class Declaration:
+    field: str  # the attribute of ``Metrics``; the metric is named hireview_<field>
+    kind: type[Counter] | type[Gauge] | type[Histogram]
+    help: str
+    processes: tuple[Process, ...]
+    labels: tuple[str, ...] = ()
+    buckets: tuple[float, ...] = _LATENCY_BUCKETS  # histograms only
+
+    @property
+    def name(self) -> str:
+        return f"hireview_{self.field}"
+
+    def build(self, registry: CollectorRegistry) -> Counter | Gauge | Histogram:
+        if self.kind is Histogram:
+            return Histogram(self.name, self.help, self.labels, buckets=self.buckets,
+                             registry=registry)
+        return self.kind(self.name, self.help, self.labels, registry=registry)
+
+
+CATALOGUE: tuple[Declaration, ...] = (
+    # --- worker ---
+    Declaration("claims_total", Counter, "Claims consumed by the appraiser", _WORKER),
+    Declaration("decisions_total", Counter, "Decisions emitted, by outcome", _WORKER,
+                ("outcome",)),
+    Declaration("rule_hits_total", Counter, "Rule hits, by rule code", _WORKER, ("code",)),
+    Declaration("dead_letters_total", Counter, "Events sent to a dead-letter topic, by reason",
+                ("worker", "sink"), ("reason",)),
+    Declaration("reappraisals_total", Counter,
+                "Claims judged again after a retroactive rule change, by whether it changed",
+                _WORKER, ("changed",)),
+    Declaration("amendments_total", Counter,
+                "Partner hits routed to a claim's owner, by code and whether they amended it",
+                _WORKER, ("code", "applied")),
+    Declaration("offset_gaps_total", Counter,
+                "Holes in an input partition's offsets seen by the offset guard (the worker "
+                "stopped and re-read them); counted across restarts of one worker", _WORKER,
+                ("topic", "partition")),
+    Declaration("rejudged_total", Counter,
+                "Later claims judged again because an earlier claim of the person arrived after "
+                "them, by whether their decision changed", _WORKER, ("changed",)),
+    Declaration("appraise_seconds", Histogram, "Decode+enrich+rules time per claim", _WORKER,
+                buckets=(1e-5, 5e-5, 1e-4, 2.5e-4, 5e-4, 1e-3, 5e-3, 0.01, 0.05)),
+    Declaration("submit_to_decision_seconds", Histogram,
+                "Claim submitted_at to decision emitted", _WORKER),
+    Declaration("catalog_entries", Gauge, "Catalog rows and cards loaded in this worker",
+                _WORKER, ("kind",)),
+    # --- sink ---
+    Declaration("sink_rows_total", Counter, "Rows inserted into ClickHouse, by table", _SINK,
+                ("table",)),
+    Declaration("sink_batches_total", Counter, "Batches inserted and committed", _SINK),
+    Declaration("claims_undecided", Gauge,
+                "Claim versions stored by the sink more than older_than_seconds ago (within "
+                "audit_lookback_seconds) that still have no decision in ClickHouse; should be 0. "
+                "Alert when > 0 for 5 min: a claim was skipped, is stuck or dead-lettered "
+                "(run hireview audit to list them, --redrive to re-send them)", _SINK,
+                ("older_than_seconds",)),
+    Declaration("sink_insert_seconds", Histogram, "Time to insert one batch", _SINK),
+    Declaration("sink_retries_total", Counter, "Insert attempts that failed and were retried",
+                _SINK),
+    Declaration("decision_to_store_seconds", Histogram,
+                "Decision decided_at to ClickHouse insert", _SINK),
+    # --- portal ---
+    Declaration("portal_requests_total", Counter,
+                "HTTP requests answered, by method, route template and status", _PORTAL,
+                ("method", "route", "status")),
+    Declaration("portal_request_seconds", Histogram,
+                "Time to answer a request, by method and route template", _PORTAL,
+                ("method", "route")),
+    Declaration("portal_publish_failures_total", Counter,
+                "Writes Kafka did not acknowledge in time (answered 503), by topic", _PORTAL,
+                ("topic",)),
+)
+
+
+class ForeignMetric(RuntimeError):
+    """A process used a metric that belongs to another process."""
+
+
+class _Elsewhere:
+    """Stands in for another process's metric: any use raises ``ForeignMetric``."""
+
+    def __init__(self, name: str, process: Process) -> None:
+        self._what = f"{name} is not a {process} metric (see streams/metrics.py)"
+
+    def __getattr__(self, _attr: str) -> NoReturn:
+        raise ForeignMetric(self._what)
 
 
 @dataclass(frozen=True)
 class Metrics:
     registry: CollectorRegistry
+    process: Process
+    # worker
     claims_total: Counter
     decisions_total: Counter
     rule_hits_total: Counter
@@ -27,81 +129,35 @@ class Metrics:
     appraise_seconds: Histogram
     submit_to_decision_seconds: Histogram
     catalog_entries: Gauge
+    # sink
     sink_rows_total: Counter
     sink_batches_total: Counter
+    claims_undecided: Gauge
     sink_insert_seconds: Histogram
     sink_retries_total: Counter
     decision_to_store_seconds: Histogram
+    # portal
+    portal_requests_total: Counter
+    portal_request_seconds: Histogram
+    portal_publish_failures_total: Counter
 
     @classmethod
-    def create(cls, registry: CollectorRegistry | None = None) -> Metrics:
+    def of(cls, process: Process, registry: CollectorRegistry | None = None) -> Metrics:
+        """The metrics of ``process``; only its own are registered in ``registry``."""
         r = registry if registry is not None else CollectorRegistry()
-        return cls(
-            registry=r,
-            claims_total=Counter(
-                "hireview_claims_total", "Claims consumed by the appraiser", registry=r
-            ),
-            decisions_total=Counter(
-                "hireview_decisions_total", "Decisions emitted, by outcome", ["outcome"],
-                registry=r,
-            ),
-            rule_hits_total=Counter(
-                "hireview_rule_hits_total", "Rule hits, by rule code", ["code"], registry=r
-            ),
-            dead_letters_total=Counter(
-                "hireview_dead_letters_total", "Events sent to a dead-letter topic, by reason",
-                ["reason"], registry=r,
-            ),
-            reappraisals_total=Counter(
-                "hireview_reappraisals_total",
-                "Claims judged again after a retroactive rule change, by whether it changed",
-                ["changed"], registry=r,
-            ),
-            amendments_total=Counter(
-                "hireview_amendments_total",
-                "Partner hits routed to a claim's owner, by code and whether they amended it",
-                ["code", "applied"], registry=r,
-            ),
-            offset_gaps_total=Counter(
-                "hireview_offset_gaps_total",
-                "Holes in an input partition's offsets seen by the offset guard (the worker "
-                "stopped and re-read them); counted across restarts of one worker",
-                ["topic", "partition"], registry=r,
-            ),
-            rejudged_total=Counter(
-                "hireview_rejudged_total",
-                "Later claims judged again because an earlier claim of the person arrived after "
-                "them, by whether their decision changed", ["changed"], registry=r,
-            ),
-            appraise_seconds=Histogram(
-                "hireview_appraise_seconds", "Decode+enrich+rules time per claim",
-                buckets=(1e-5, 5e-5, 1e-4, 2.5e-4, 5e-4, 1e-3, 5e-3, 0.01, 0.05), registry=r,
-            ),
-            submit_to_decision_seconds=Histogram(
-                "hireview_submit_to_decision_seconds", "Claim submitted_at to decision emitted",
-                buckets=_LATENCY_BUCKETS, registry=r,
-            ),
-            catalog_entries=Gauge(
-                "hireview_catalog_entries", "Catalog rows and cards loaded in this worker",
-                ["kind"], registry=r,
-            ),
-            sink_rows_total=Counter(
-                "hireview_sink_rows_total", "Rows inserted into ClickHouse, by table", ["table"],
-                registry=r,
-            ),
-            sink_batches_total=Counter(
-                "hireview_sink_batches_total", "Batches inserted and committed", registry=r
-            ),
-            sink_insert_seconds=Histogram(
-                "hireview_sink_insert_seconds", "Time to insert one batch",
-                buckets=_LATENCY_BUCKETS, registry=r,
-            ),
-            sink_retries_total=Counter(
-                "hireview_sink_retries_total", "Insert attempts that failed and were retried",
-                registry=r,
-            ),
-            decision_to_store_seconds=Histogram(
-                "hireview_decision_to_store_seconds", "Decision decided_at to ClickHouse insert",
-                buckets=_LATENCY_BUCKETS, registry=r,
-            ),
-        )
+        fields: dict[str, Any] = {
+            d.field: d.build(r) if process in d.processes else _Elsewhere(d.name, process)
+            for d in CATALOGUE}
+        return cls(registry=r, process=process, **fields)
+
+    @classmethod
+    def worker(cls, registry: CollectorRegistry | None = None) -> Metrics:
+        return cls.of("worker", registry)
+
+    @classmethod
+    def sink(cls, registry: CollectorRegistry | None = None) -> Metrics:
+        return cls.of("sink", registry)
+
+    @classmethod
+    def portal(cls, registry: CollectorRegistry | None = None) -> Metrics:
+        return cls.of("portal", registry)

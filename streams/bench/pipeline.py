@@ -12,6 +12,7 @@ import threading
 import time
 import urllib.request
 import uuid
+from collections.abc import Iterator
 from typing import Any
 
 import orjson
@@ -19,7 +20,7 @@ from confluent_kafka import Consumer
 
 from streams.clickhouse import db
 from streams.codec import Codec
-from streams.kafka import create_topics, producer
+from streams.kafka import create_topics, deliver, producer
 from streams.ops import services as infra
 from streams.ops.procs import Child, free_port, group_stable, wait_for
 from streams.settings import Settings
@@ -123,21 +124,12 @@ def raw_ceiling(settings: Settings, decode: Any, expect: int) -> float:
 
 def _send(prod: Any, topic: str, items: list[tuple[Any, bytes, bytes]], rate: float,
           sent_at: dict[Any, float]) -> None:
-    started = time.monotonic()
-    for i, (ident, key, value) in enumerate(items):
-        while True:
-            try:
-                prod.produce(topic, value=value, key=key)
-                break
-            except BufferError:
-                prod.poll(0.05)
-        sent_at[ident] = time.time()
-        prod.poll(0)
-        if rate:
-            ahead = (i + 1) / rate - (time.monotonic() - started)
-            if ahead > 0:
-                time.sleep(ahead)
-    prod.flush(60)
+    def stamped() -> Iterator[tuple[bytes, bytes]]:
+        for ident, key, value in items:
+            sent_at[ident] = time.time()
+            yield key, value
+
+    deliver(prod, topic, stamped(), rate=rate)
 
 
 def _scrape(port: int) -> str:

@@ -23,14 +23,11 @@ import json
 import threading
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, replace
-from typing import Any
 
-from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaException, Producer, TopicPartition
-from confluent_kafka.admin import AdminClient
-from confluent_kafka.cimpl import NewTopic
+from confluent_kafka import Consumer, Message, Producer
 
 from streams.claim import claim_key
-from streams.kafka import watermarks
+from streams.kafka import DeliveryFailed, deliver, read_to_end
 from streams.settings import Settings
 
 TOPIC = "hi.receipts"
@@ -108,39 +105,15 @@ class ReceiptStore:
 
 
 # --- Kafka ---------------------------------------------------------------------------------
-def ensure_topic(settings: Settings) -> None:
-    """Create the compacted receipts topic when missing (one partition: one owner reads all)."""
-    name = settings.topic(TOPIC)
-    admin = AdminClient({"bootstrap.servers": settings.bootstrap})
-    if name in admin.list_topics(timeout=10).topics:
-        return
-    topic = NewTopic(name, num_partitions=1, replication_factor=1,
-                     config={"cleanup.policy": "compact", "retention.ms": "-1"})
-    for future in admin.create_topics([topic]).values():
-        try:
-            future.result()
-        except KafkaException as exc:
-            if "TOPIC_ALREADY_EXISTS" not in str(exc):
-                raise
-
-
 def kafka_writer(settings: Settings, producer: Producer, timeout: float) -> Write:
-    """A ``Write`` producing to ``hi.receipts`` and waiting (bounded) for every ack."""
+    """A ``Write`` producing to ``hi.receipts`` and waiting (bounded) for its own acks."""
     topic = settings.topic(TOPIC)
 
     def write(items: list[tuple[str, bytes]]) -> None:
-        errors: list[Any] = []
-
-        def delivered(err: Any, _msg: Any) -> None:
-            if err is not None:
-                errors.append(err)
-
-        for key, value in items:
-            producer.produce(topic, key=key.encode("utf-8"), value=value, on_delivery=delivered)
-        left = producer.flush(timeout)
-        if left or errors:
-            raise ReceiptWriteFailed(f"{TOPIC}: {left} receipt(s) unacknowledged after "
-                                     f"{timeout:g}s, errors: {errors[:3]}")
+        try:
+            deliver(producer, topic, ((k.encode("utf-8"), v) for k, v in items), timeout=timeout)
+        except DeliveryFailed as exc:
+            raise ReceiptWriteFailed(str(exc)) from exc
 
     return write
 
@@ -150,25 +123,16 @@ def load_receipts(settings: Settings, write: Write, timeout: float = 60.0) -> Re
     name = settings.topic(TOPIC)
     consumer = Consumer({"bootstrap.servers": settings.bootstrap,
                          "group.id": f"hireview-portal-load-{name}",
-                         "enable.auto.commit": False, "enable.partition.eof": False})
+                         "enable.auto.commit": False, "enable.partition.eof": True})
     latest: dict[str, Receipt | None] = {}
+
+    def apply(msg: Message) -> None:
+        value = msg.value()
+        latest[(msg.key() or b"").decode("utf-8")] = (Receipt.from_json(value) if value
+                                                      else None)  # null = tombstone
+
     try:
-        parts = consumer.list_topics(name, timeout=10).topics[name].partitions
-        ends = {p: watermarks(consumer, TopicPartition(name, p))[1] for p in parts}
-        todo = {p for p, end in ends.items() if end > 0}
-        consumer.assign([TopicPartition(name, p, OFFSET_BEGINNING) for p in todo])
-        while todo:
-            msg = consumer.poll(timeout)
-            if msg is None:
-                raise TimeoutError(f"{name}: no message for {timeout:g}s while loading")
-            if msg.error():
-                raise KafkaException(msg.error())
-            key = (msg.key() or b"").decode("utf-8")
-            value = msg.value()
-            latest[key] = Receipt.from_json(value) if value else None  # null = tombstone
-            offset, partition = msg.offset(), msg.partition()
-            if offset is not None and partition is not None and offset + 1 >= ends[partition]:
-                todo.discard(partition)
+        read_to_end(consumer, [name], apply, timeout)
     finally:
         consumer.close()
     return ReceiptStore(write, [r for r in latest.values() if r is not None])

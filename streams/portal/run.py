@@ -15,11 +15,12 @@ from fastapi import FastAPI
 
 from streams.clickhouse.db import connect
 from streams.codec import Codec
-from streams.kafka import create_topics, producer
+from streams.kafka import DeliveryFailed, create_topics, deliver, producer
+from streams.metrics import Metrics
 from streams.portal.access import GuardedClickHouse, Unavailable
 from streams.portal.api.summaries import ClickHouseSums, summaries_router
 from streams.portal.auth import Credentials
-from streams.portal.receipts import ensure_topic, kafka_writer, load_receipts
+from streams.portal.receipts import kafka_writer, load_receipts
 from streams.portal.service import create_portal
 from streams.settings import Settings
 
@@ -47,22 +48,14 @@ class KafkaPublisher:
         self._timeout = settings.portal_ack_seconds
 
     def __call__(self, records: list[dict[str, Any]]) -> None:
-        values = [self._encode(r) for r in records]  # an encode error publishes nothing
-        errors: list[Any] = []
-
-        def delivered(err: Any, _msg: Any) -> None:
-            if err is not None:
-                errors.append(err)
-
-        for record, value in zip(records, values, strict=True):
-            self._producer.produce(self._topic, key=record["person_key"].encode("utf-8"),
-                                   value=value, on_delivery=delivered)
-        left = self._producer.flush(self._timeout)
-        if left or errors:
+        items = [(r["person_key"].encode("utf-8"), self._encode(r))
+                 for r in records]  # an encode error publishes nothing
+        try:
+            deliver(self._producer, self._topic, items, timeout=self._timeout)
+        except DeliveryFailed as exc:
             # Not reported accepted: a resubmission gets the same version, and an event that
             # still arrives late is the same (facility, claim_id, version), collapsed downstream.
-            raise Unavailable(f"hi.claims: {left} claim(s) unacknowledged after "
-                              f"{self._timeout:g}s, errors: {errors[:3]}")
+            raise Unavailable(str(exc)) from exc
 
 
 class ClickHouseResults:
@@ -108,8 +101,9 @@ def build_portal(settings: Settings) -> FastAPI:
     from streams.reference.feed import ReferenceFeed
 
     create_topics(settings)
-    ensure_topic(settings)
-    kafka = producer(settings)
+    # No linger: a request produces its messages at once and answers after their acks, so
+    # waiting for more messages to batch with would only add latency.
+    kafka = producer(settings, **{"linger.ms": 0})
     codec = Codec.from_settings(settings)
     write = kafka_writer(settings, kafka, settings.portal_ack_seconds)
     receipts = load_receipts(settings, write)
@@ -121,12 +115,13 @@ def build_portal(settings: Settings) -> FastAPI:
     worker = settings.portal_worker_url or f"http://127.0.0.1:{settings.worker_web_port}"
     history = WorkerHistory(worker, settings.portal_worker_timeout)
     register = FacilityRegister.load(settings.portal_facility_register)
+    metrics = Metrics.portal()
     return create_portal(settings, publish=KafkaPublisher(settings, kafka, codec),
         receipts=receipts, results=ClickHouseResults(connect(settings)),
         credentials=Credentials.load(settings.portal_credentials, register),
         routers=(cards_router(feed.cards, history), results_router(listing),
-                 portal_catalogs(settings, feed.catalog),
-                 summaries_router(ClickHouseSums(connect(settings)))))
+                 portal_catalogs(settings, feed.catalog, metrics),
+                 summaries_router(ClickHouseSums(connect(settings)))), metrics=metrics)
 
 
 def serve(settings: Settings) -> None:

@@ -10,6 +10,7 @@ so unit tests run it with fakes and ``run.py`` with Kafka and ClickHouse.
 - ``POST /api/v1/claims/{facility}/{ma_lk}/unlock``: province/central roles only.
 - ``GET /api/v1/claims/{facility}/{ma_lk}``: the latest decision, 404 when none.
 - ``GET /api/v1/errors``: the error catalogue. ``/openapi.json``: FastAPI's document.
+- ``GET /metrics``: the portal's Prometheus metrics (streams/portal/observe.py).
 
 Unreadable input is a 4xx with ``{"error": reason, "detail": message}``, never a 5xx.
 Submissions are serialised by one lock: versions come from the in-memory receipts.
@@ -30,6 +31,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 
 from streams.claim import claim_key
+from streams.metrics import Metrics
 from streams.portal.access import Access, Refused, Unavailable, install, read_limited
 from streams.portal.auth import Credential, Credentials
 from streams.portal.errors import finding
@@ -41,6 +43,7 @@ from streams.portal.intake import (
     parse_json_claim,
     stamp,
 )
+from streams.portal.observe import install_metrics
 from streams.portal.receipts import Receipt, ReceiptStore, ReceiptWriteFailed, receipt_id
 from streams.settings import Settings
 
@@ -79,9 +82,14 @@ class _Outcome:
 
 def create_portal(settings: Settings, *, publish: Publish, receipts: ReceiptStore,
                   results: Results, credentials: Credentials,
-                  routers: Sequence[Callable[[Access], APIRouter]] = ()) -> FastAPI:
-    """The portal; each of ``routers`` builds more endpoints on the same access checks."""
+                  routers: Sequence[Callable[[Access], APIRouter]] = (),
+                  metrics: Metrics | None = None) -> FastAPI:
+    """The portal; each of ``routers`` builds more endpoints on the same access checks.
+    ``metrics`` (the portal's, ``Metrics.portal()``) count requests and failed writes."""
     app = FastAPI(title="hireview reception portal", version="1")
+    metrics = metrics or Metrics.portal()
+    install_metrics(app, metrics)
+    failed_writes = metrics.portal_publish_failures_total
     max_bytes = settings.portal_max_body_mb * 1024 * 1024
     submit_lock = threading.Lock()
 
@@ -141,7 +149,11 @@ def create_portal(settings: Settings, *, publish: Publish, receipts: ReceiptStor
                     out.status, out.version = "rejected", None
                 return 409, outcomes
             if fresh:
-                publish([record for _, record in fresh])
+                try:
+                    publish([record for _, record in fresh])
+                except Unavailable:
+                    failed_writes.labels("hi.claims").inc()
+                    raise
                 stamped = [Receipt(r["facility"], r["claim_id"], r["version"], r["content_hash"],
                                    receipt_id(r["facility"], r["claim_id"], r["version"],
                                               r["content_hash"]),
@@ -149,6 +161,7 @@ def create_portal(settings: Settings, *, publish: Publish, receipts: ReceiptStor
                 try:
                     receipts.put(stamped)
                 except ReceiptWriteFailed as exc:
+                    failed_writes.labels("hi.receipts").inc()
                     raise Unavailable(str(exc)) from exc
                 for (out, _), rec in zip(fresh, stamped, strict=True):
                     out.receipt, out.status = rec.receipt, "accepted"
@@ -191,6 +204,7 @@ def create_portal(settings: Settings, *, publish: Publish, receipts: ReceiptStor
                 done = receipts.unlock(facility, ma_lk, by=cred.name,
                                        at=datetime.now(UTC).isoformat())
             except ReceiptWriteFailed as exc:
+                failed_writes.labels("hi.receipts").inc()
                 raise Unavailable(str(exc)) from exc
         if done is None:
             raise Refused(404, "not_found", f"no claim {facility}|{ma_lk} received")

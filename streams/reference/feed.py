@@ -8,27 +8,20 @@ from __future__ import annotations
 
 import logging
 import threading
-import time
 from collections.abc import Callable
 from typing import Any
 
-from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaError, KafkaException, TopicPartition
+from confluent_kafka import Consumer, Message
 
 from streams.codec import InvalidMessage
-from streams.kafka import watermarks
+from streams.kafka import read_to_end, topic_schemas
 from streams.reference.catalog import CardRegistry, CatalogSnapshot
 from streams.settings import Settings
 
 log = logging.getLogger(__name__)
 
-CATALOG_TOPICS = {
-    "hi.catalog.drugs": "catalog_entry",
-    "hi.catalog.services": "catalog_entry",
-    "hi.catalog.supplies": "catalog_entry",
-    "hi.catalog.staff": "catalog_entry",
-    "hi.catalog.equipment": "catalog_entry",
-    "hi.cards": "card",
-}
+# What the feed can apply; which topics carry them is avro/topics.yaml's to say.
+REFERENCE_SCHEMAS = ("catalog_entry", "card")
 
 
 class ReferenceFeed:
@@ -51,39 +44,18 @@ class ReferenceFeed:
             "enable.auto.commit": False,
             "enable.partition.eof": True,
         })
-        self._schema = {settings.topic(t): s for t, s in CATALOG_TOPICS.items()}
+        self._schema = {t: s for t, s in topic_schemas(settings).items()
+                        if s in REFERENCE_SCHEMAS}
 
     def load(self, timeout: float = 120.0) -> int:
         """Read every reference topic to its end; returns the number of records applied."""
-        tps: list[TopicPartition] = []
-        meta = self._consumer.list_topics(timeout=10)
-        for topic in self._schema:
-            if topic in meta.topics and not meta.topics[topic].error:
-                tps += [TopicPartition(topic, p, OFFSET_BEGINNING)
-                        for p in meta.topics[topic].partitions]
-        if not tps:
-            self._consumer.assign([])
-            return 0
-        self._consumer.assign(tps)
-        pending = {(tp.topic, tp.partition) for tp in tps}
-        for tp in tps:  # empty partitions never send EOF after assign on some brokers
-            low, high = watermarks(self._consumer, tp)
-            if high <= low:
-                pending.discard((tp.topic, tp.partition))
-        applied, deadline = 0, time.monotonic() + timeout
-        while pending:
-            if time.monotonic() > deadline:
-                raise TimeoutError(f"reference topics not loaded in {timeout}s: {sorted(pending)}")
-            msg = self._consumer.poll(0.5)
-            if msg is None:
-                continue
-            err = msg.error()
-            if err is not None:
-                if err.code() == KafkaError._PARTITION_EOF:
-                    pending.discard((msg.topic(), msg.partition()))
-                    continue
-                raise KafkaException(err)
+        applied = 0
+
+        def apply(msg: Message) -> None:
+            nonlocal applied
             applied += self._apply(str(msg.topic()), msg.key(), msg.value())
+
+        read_to_end(self._consumer, self._schema, apply, timeout)
         return applied
 
     def _apply(self, topic: str, key: bytes | None, value: bytes | None) -> int:

@@ -20,8 +20,10 @@ from typing import Any, Protocol
 
 from confluent_kafka import Producer
 
+from streams.kafka import DeliveryFailed, catalog_topics, create_topics, deliver, producer
 from streams.reference.catalog import entry_key
 from streams.reference.rows import (
+    KINDS,
     Entry,
     UploadError,
     check_rows,
@@ -51,41 +53,24 @@ class CatalogPublisher:
 
     def __init__(self, settings: Settings, kafka: Producer,
                  encode: Callable[[Mapping[str, Any]], bytes], timeout: float) -> None:
-        self._settings = settings
+        self._topics = catalog_topics(settings)
         self._producer = kafka
         self._encode = encode
         self._timeout = timeout
 
     def __call__(self, kind: str, entries: Sequence[Entry],
                  progress: Callable[[int], None] | None = None) -> None:
-        topic = self._settings.topic(f"hi.catalog.{kind}")
+        topic = self._topics[KINDS[kind]]
         items = [(entry_key(e).encode(), self._encode(e)) for e in entries]  # encode all first
-        errors: list[str] = []
-
-        def delivered(err: Any, _msg: Any) -> None:
-            if err is not None:
-                errors.append(str(err))
-
-        for sent, (key, value) in enumerate(items, 1):
-            while True:
-                try:
-                    self._producer.produce(topic, key=key, value=value, on_delivery=delivered)
-                    break
-                except BufferError:  # local queue full: let deliveries drain
-                    self._producer.poll(0.05)
-            self._producer.poll(0)
-            if progress is not None and sent % 1000 == 0:
-                progress(sent)
-        left = self._producer.flush(self._timeout)
-        if left or errors:
-            raise PublishFailed(f"{topic}: {left} row(s) unacknowledged after "
-                                f"{self._timeout:g}s, errors: {errors[:3]}")
+        try:
+            deliver(self._producer, topic, items, timeout=self._timeout, progress=progress)
+        except DeliveryFailed as exc:
+            raise PublishFailed(str(exc)) from exc
 
 
 def kafka_publisher(settings: Settings, timeout: float) -> CatalogPublisher:
     """A publisher on its own acks=all producer (topics created when missing)."""
     from streams.codec import Codec
-    from streams.kafka import create_topics, producer
 
     create_topics(settings)
     encode = Codec.from_settings(settings).encoder("catalog_entry")

@@ -212,7 +212,7 @@ def run_replay(settings: Settings, ref: Enrichment, scope: Scope, rules: str, *,
 def reinject(settings: Settings, run_id: str) -> int:
     """Re-send the claims whose decision changed in ``run_id`` to hi.claims, same key and bytes,
     with the ``reappraise`` header; returns how many, once Kafka acknowledged every one."""
-    from streams.kafka import producer
+    from streams.kafka import DeliveryFailed, deliver, producer
     from streams.replay.store import changed_payloads
 
     client = db.client(settings)
@@ -220,21 +220,11 @@ def reinject(settings: Settings, run_id: str) -> int:
         items = changed_payloads(client, run_id)
     finally:
         client.disconnect()
-    prod, failures = producer(settings), list[str]()
-    topic = settings.topic("hi.claims")
-    header: list[tuple[str, str | bytes | None]] = [(REAPPRAISE_HEADER, run_id.encode())]
-
-    def delivered(err: Any, _msg: Any) -> None:
-        if err is not None:
-            failures.append(str(err))
-
-    for key, value in items:
-        prod.produce(topic, key=key, value=value, headers=header, on_delivery=delivered)
-        prod.poll(0)
-    if prod.flush(60) != 0 or failures:
-        raise RuntimeError(f"{topic}: re-injection of run {run_id} not acknowledged "
-                           f"({len(failures)} failures{': ' + failures[0] if failures else ''})")
-    return len(items)
+    try:
+        return deliver(producer(settings), settings.topic("hi.claims"), items,
+                       headers=[(REAPPRAISE_HEADER, run_id.encode())])
+    except DeliveryFailed as exc:
+        raise RuntimeError(f"re-injection of run {run_id}: {exc}") from exc
 
 
 def load_reference(settings: Settings, engine: Engine) -> Enrichment:

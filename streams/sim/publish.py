@@ -11,22 +11,19 @@ from typing import Any
 import orjson
 
 from streams.codec import Codec
-from streams.kafka import create_topics, publish
+from streams.kafka import catalog_topics, create_topics, deliver, producer, publish
 from streams.reference.catalog import entry_key
 from streams.settings import Settings
-
-CATALOG_TOPIC = {"DRUG": "hi.catalog.drugs", "SERVICE": "hi.catalog.services",
-                 "SUPPLY": "hi.catalog.supplies", "STAFF": "hi.catalog.staff",
-                 "EQUIPMENT": "hi.catalog.equipment"}
 
 
 def publish_reference(settings: Settings, codec: Codec, entries: list[dict[str, Any]],
                       cards: list[dict[str, Any]]) -> None:
     enc_entry, enc_card = codec.encoder("catalog_entry"), codec.encoder("card")
-    for kind, name in CATALOG_TOPIC.items():
+    prod = producer(settings)
+    for kind, topic in catalog_topics(settings).items():
         rows = [(entry_key(e).encode(), enc_entry(e)) for e in entries if e["kind"] == kind]
-        publish(settings, settings.topic(name), rows)
-    publish(settings, settings.topic("hi.cards"),
+        deliver(prod, topic, rows)
+    deliver(prod, settings.topic("hi.cards"),
             ((c["card_no"].encode(), enc_card(c)) for c in cards))
 
 

@@ -28,6 +28,7 @@ from confluent_kafka import Consumer, KafkaException, Message, Producer, TopicPa
 
 from streams.clickhouse.db import client as clickhouse_client
 from streams.clickhouse.db import insert_rows, insert_settings
+from streams.kafka import DeliveryFailed, Outbox, Pending, dead_letter_headers, producer
 from streams.metrics import Metrics
 from streams.settings import Settings
 from streams.sink.payload_json import load_layout
@@ -171,32 +172,27 @@ class DeadLetters:
     """Raw copies of messages the sink cannot store, on ``hi.sink.dlq`` with the reason."""
 
     def __init__(self, producer: Producer, topic: str, metrics: Metrics) -> None:
-        self._producer, self.topic, self._metrics = producer, topic, metrics
-        self._failed: list[dict[str, Any]] = []
+        self._out, self.topic, self._metrics = Outbox(producer, topic), topic, metrics
+        self._failed: list[Pending] = []
 
     def send(self, msg: Message, reason: str, detail: str) -> None:
         log.warning("dead-lettering %s[%s]@%s: %s: %s", msg.topic(), msg.partition(),
                     msg.offset(), reason, detail)
-        self._produce({"value": msg.value(), "key": msg.key(), "headers": [
-            ("reason", reason.encode()), ("detail", detail[:2000].encode()),
-            ("topic", str(msg.topic()).encode()), ("partition", str(msg.partition()).encode()),
-            ("offset", str(msg.offset()).encode())]})
+        self._out.send(msg.key(), msg.value(), dead_letter_headers(
+            reason, detail, str(msg.topic()), msg.partition(), msg.offset()))
         self._metrics.dead_letters_total.labels(reason).inc()
 
-    def _produce(self, record: dict[str, Any]) -> None:
-        def delivered(err: Any, _msg: Any) -> None:
-            if err is not None:
-                self._failed.append(record)
-        self._producer.produce(self.topic, on_delivery=delivered, **record)
-        self._producer.poll(0)
-
     def wait(self, timeout: float = 30.0) -> None:
-        """Block until every dead letter is acknowledged (re-sending failed ones); else raise."""
+        """Block until every dead letter is acknowledged, else raise ``DeliveryFailed``; the
+        failed ones are sent again by the next wait (the batch writer retries)."""
         failed, self._failed = self._failed, []
-        for record in failed:
-            self._produce(record)
-        if self._producer.flush(timeout) or self._failed:
-            raise KafkaException(f"{self.topic}: dead letters not acknowledged")
+        for key, value, headers in failed:
+            self._out.send(key, value, headers)
+        try:
+            self._out.wait(timeout)
+        except DeliveryFailed as exc:
+            self._failed = exc.failed
+            raise
 
 
 class Sink:
@@ -220,9 +216,7 @@ class Sink:
             "enable.auto.commit": False, "auto.offset.reset": "earliest",
             "queued.max.messages.kbytes": 16384,  # bound librdkafka's pre-fetch queue
         })
-        self._dlq = DeadLetters(Producer({"bootstrap.servers": settings.bootstrap, "acks": "all",
-                                          "enable.idempotence": True, "linger.ms": 5}),
-                                settings.topic(DLQ_TOPIC), metrics)
+        self._dlq = DeadLetters(producer(settings), settings.topic(DLQ_TOPIC), metrics)
         self._insert_settings: dict[str, Any] | None = None
         self._paused = False
         self._seen_errors: set[str] = set()
@@ -247,7 +241,7 @@ class Sink:
             self._consumer.close()
             try:
                 self._dlq.wait(10)
-            except KafkaException as exc:  # their offsets were not committed: redelivered
+            except DeliveryFailed as exc:  # their offsets were not committed: redelivered
                 log.warning("%s", exc)
             self._client.disconnect()
 
@@ -324,11 +318,13 @@ def run_sink(settings: Settings, decode: Decode, stop: threading.Event | None = 
              metrics: Metrics | None = None, serve_metrics: bool = False) -> None:
     """Run the sink until ``stop`` is set or the process gets SIGTERM (main thread only)."""
     stop = stop or threading.Event()
-    metrics = metrics or Metrics.create()
+    metrics = metrics or Metrics.sink()
+    server = None
     if serve_metrics:
         from prometheus_client import start_http_server
 
-        start_http_server(settings.sink_metrics_port, addr="127.0.0.1", registry=metrics.registry)
+        server, _ = start_http_server(settings.sink_metrics_port, addr="127.0.0.1",
+                                      registry=metrics.registry)
     previous: Any = None
     in_main = threading.current_thread() is threading.main_thread()
     if in_main:
@@ -340,3 +336,6 @@ def run_sink(settings: Settings, decode: Decode, stop: threading.Event | None = 
     finally:
         if in_main:
             signal.signal(signal.SIGTERM, previous)
+        if server is not None:  # a sink run in a thread (tests) frees its port
+            server.shutdown()
+            server.server_close()

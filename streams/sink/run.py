@@ -3,19 +3,14 @@
 from __future__ import annotations
 
 from streams.codec import Codec
-from streams.kafka import create_topics
+from streams.kafka import create_topics, topic_schemas
 from streams.settings import Settings
 
 
 def run_sink_process(settings: Settings) -> None:
-    from streams.metrics import Metrics
     from streams.sink.consumer import run_sink
 
     create_topics(settings)
     codec = Codec.from_settings(settings)
-    run_sink(settings, lambda topic, data: codec.decode(data, _reader_for(settings, topic)),
-             metrics=Metrics.create(), serve_metrics=True)
-
-
-def _reader_for(settings: Settings, topic: str) -> str:
-    return "claim" if topic == settings.topic("hi.claims") else "decision"
+    schemas = topic_schemas(settings)  # hi.claims -> claim, hi.decisions -> decision
+    run_sink(settings, lambda topic, data: codec.decode(data, schemas[topic]), serve_metrics=True)

@@ -171,12 +171,11 @@ def create_app(settings: Settings, codec: Codec, ref: Enrichment, metrics: Metri
     engine = ref.engine
 
     async def dead_letter(msg: Any, reason: str, detail: object) -> None:
+        from streams.kafka import dead_letter_headers
+
         metrics.dead_letters_total.labels(reason).inc()
-        await dlq.send(key=msg.key, value=msg.value, headers=[
-            ("reason", reason.encode()), ("detail", str(detail).encode()),
-            ("topic", msg.topic.encode()), ("partition", str(msg.partition).encode()),
-            ("offset", str(msg.offset).encode()),
-        ])
+        await dlq.send(key=msg.key, value=msg.value, headers=dead_letter_headers(
+            reason, detail, msg.topic, msg.partition, msg.offset))
 
     async def emit(key: bytes, decision: dict[str, Any]) -> None:
         await decisions.send(key=key, value=encode_decision(decision),

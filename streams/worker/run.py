@@ -60,7 +60,7 @@ def run_worker(settings: Settings) -> None:
 
     create_topics(settings)
     codec = Codec.from_settings(settings)
-    metrics = Metrics.create()
+    metrics = Metrics.worker()
     feed = ReferenceFeed(settings, codec.decode, CatalogSnapshot(), CardRegistry())
     started = time.monotonic()
     applied = feed.load()

@@ -14,6 +14,7 @@ import subprocess
 import sys
 import threading
 import time
+import urllib.request
 from collections.abc import Callable, Iterator
 from typing import Any, cast
 
@@ -23,9 +24,10 @@ from clickhouse_driver.errors import NetworkError
 from confluent_kafka import Consumer, Producer, TopicPartition
 from confluent_kafka.admin import AdminClient, NewTopic  # type: ignore[attr-defined]
 from fastavro import parse_schema, schemaless_reader, schemaless_writer
+from prometheus_client.parser import text_string_to_metric_families
 
 from streams.clickhouse import db
-from streams.metrics import Metrics
+from streams.metrics import CATALOGUE, Metrics
 from streams.ops.procs import settings_env
 from streams.settings import ROOT, Settings
 from streams.sink.consumer import DLQ_TOPIC, Sink, insert_tables, run_sink
@@ -169,7 +171,7 @@ def test_sink_stores_all_dead_letters_bad_ones_and_commits_to_the_end(
     produce(settings, items)
     topics = [claims, settings.topic("hi.decisions")]
 
-    metrics, stop = Metrics.create(), threading.Event()
+    metrics, stop = Metrics.sink(), threading.Event()
     thread = start(lambda: run_sink(settings, wire.decode, stop=stop, metrics=metrics))
     try:
         wait_until(lambda: count(client, "SELECT count() FROM decisions FINAL") == k
@@ -202,15 +204,23 @@ def test_sink_stores_all_dead_letters_bad_ones_and_commits_to_the_end(
     assert sample("hireview_decision_to_store_seconds_count") == k
 
     # A replay from the start (offsets lost, a new group) must not double count anything.
+    # It runs with its own metrics served, as `hireview sink` does: only the sink's show.
     replay = settings.model_copy(update={"sink_group": settings.sink_group + "-replay"})
     stop = threading.Event()
-    thread = start(lambda: run_sink(replay, wire.decode, stop=stop))
+    thread = start(lambda: run_sink(replay, wire.decode, stop=stop, serve_metrics=True))
     try:
         wait_until(lambda: fully_committed(replay, topics), 90,
                    "the replaying sink to commit to the end")
+        url = f"http://127.0.0.1:{replay.sink_metrics_port}/metrics"
+        with urllib.request.urlopen(url, timeout=10) as response:
+            page = response.read().decode()
     finally:
         stop.set()
         thread.join(30)
+    served = {f.name for f in text_string_to_metric_families(page)}
+    assert {"hireview_sink_rows", "hireview_sink_batches", "hireview_dead_letters"} <= served
+    worker_only = {d.name.removesuffix("_total") for d in CATALOGUE if "sink" not in d.processes}
+    assert "hireview_claims" in worker_only and not served & worker_only, served & worker_only
     assert count(client, "SELECT count() FROM decisions FINAL") == k
     assert count(client, "SELECT count() FROM rule_hits FINAL") == k // 5
     assert count(client, "SELECT sum(claims) FROM facility_daily") == k
@@ -255,7 +265,7 @@ def test_inserts_are_retried_while_clickhouse_fails_and_nothing_is_committed_bef
     produce(settings, workload(settings, wire, k))
     topics = [settings.topic("hi.claims"), settings.topic("hi.decisions")]
     events: list[str] = []
-    metrics, stop = Metrics.create(), threading.Event()
+    metrics, stop = Metrics.sink(), threading.Event()
     flaky = FlakyClient(db.client(settings), failures=3, events=events)
     sink = RecordingSink(settings, wire.decode, metrics, stop, client=flaky)
     sink.events = events

@@ -35,6 +35,7 @@ from fastapi import APIRouter, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 
+from streams.metrics import Metrics
 from streams.portal.access import Access, Refused, Unavailable, read_limited
 from streams.portal.auth import Credential
 from streams.reference.catalog import CatalogSnapshot, Entry, entry_key
@@ -76,9 +77,10 @@ class LockedSnapshot(CatalogSnapshot):
             super().delete(key)
 
 
-def catalog_routes(settings: Settings, publish: CatalogPublish,
-                   catalog: CatalogSnapshot) -> Callable[[Access], APIRouter]:
-    """The router factory ``create_portal(routers=...)`` takes."""
+def catalog_routes(settings: Settings, publish: CatalogPublish, catalog: CatalogSnapshot,
+                   metrics: Metrics | None = None) -> Callable[[Access], APIRouter]:
+    """The router factory ``create_portal(routers=...)`` takes; ``metrics`` (the portal's)
+    count the uploads Kafka did not acknowledge."""
     schema = load_entry_schema(settings.avro_dir)
     max_bytes = settings.portal_max_body_mb * 1024 * 1024
 
@@ -97,6 +99,8 @@ def catalog_routes(settings: Settings, publish: CatalogPublish,
                 try:
                     publish(kind, entries)
                 except PublishFailed as exc:
+                    if metrics is not None:
+                        metrics.portal_publish_failures_total.labels(f"hi.catalog.{kind}").inc()
                     raise Unavailable(str(exc)) from exc
                 for entry in entries:  # read-your-writes; the feed applies them again later
                     catalog.put(entry)
@@ -264,11 +268,12 @@ def _cell(value: Any) -> str:
     return str(value)
 
 
-def portal_catalogs(settings: Settings, catalog: CatalogSnapshot) -> Callable[[Access], APIRouter]:
+def portal_catalogs(settings: Settings, catalog: CatalogSnapshot, metrics: Metrics
+                    ) -> Callable[[Access], APIRouter]:
     """The catalog endpoints on the real Kafka: ``catalog`` is the portal's view of the catalog
     topics (a ``LockedSnapshot`` fed by the portal's ReferenceFeed); the publisher has its own
     producer, so a catalog upload never waits for the acks of claims."""
     from streams.reference.load import kafka_publisher
 
     return catalog_routes(settings, kafka_publisher(settings, settings.portal_ack_seconds),
-                          catalog)
+                          catalog, metrics)

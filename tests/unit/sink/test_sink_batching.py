@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from streams.kafka import DeliveryFailed
 from streams.metrics import Metrics
 from streams.sink.consumer import BatchWriter, DeadLetters
 
@@ -53,7 +54,7 @@ def writer_for(store: FakeStore, clock: FakeClock, waits: list[float] | None = N
 
     opts: dict[str, Any] = {"max_rows": 3, "max_seconds": 1.0}
     opts.update(kw)
-    return BatchWriter(store.write, store.commit, metrics=metrics or Metrics.create(),
+    return BatchWriter(store.write, store.commit, metrics=metrics or Metrics.sink(),
                        clock=clock, wait=wait, **opts)
 
 
@@ -104,7 +105,7 @@ def test_dead_lettered_message_without_rows_still_advances_its_offset() -> None:
 
 def test_failed_insert_is_retried_with_capped_backoff_and_committed_only_after() -> None:
     store, clock, waits = FakeStore(failures=5), FakeClock(), list[float]()
-    metrics = Metrics.create()
+    metrics = Metrics.sink()
     w = writer_for(store, clock, waits, metrics, max_rows=1, backoff=(0.5, 2.0))
     w.submit("d", 0, 0, {"decisions": [{"id": 1}]})
     writes = [e for e in store.events if e[0] == "write"]
@@ -125,7 +126,7 @@ def test_no_commit_and_nothing_dropped_when_stopping_while_clickhouse_is_down() 
         stopping["now"] = True  # SIGTERM arrives during the backoff
 
     w = BatchWriter(store.write, store.commit, max_rows=1, max_seconds=1.0,
-                    metrics=Metrics.create(), clock=clock, wait=wait,
+                    metrics=Metrics.sink(), clock=clock, wait=wait,
                     stopping=lambda: stopping["now"])
     w.submit("d", 0, 0, {"decisions": [{"id": 1}]})
     assert [e[0] for e in store.events] == ["write", "write"]
@@ -141,7 +142,7 @@ def test_messages_arriving_during_a_retry_join_the_batch_without_nested_flush() 
         w.submit("d", 0, 1, {"decisions": [{"id": 2}]})  # would reach max_rows: no re-entry
 
     w = BatchWriter(store.write, store.commit, max_rows=1, max_seconds=1.0,
-                    metrics=Metrics.create(), clock=clock, wait=wait)
+                    metrics=Metrics.sink(), clock=clock, wait=wait)
     w.submit("d", 0, 0, {"decisions": [{"id": 1}]})
     assert store.events == [("write", {"decisions": 1}), ("write", {"decisions": 2}),
                             ("commit", {("d", 0): 2})]
@@ -157,7 +158,7 @@ def test_partitions_revoked_during_a_retry_are_dropped_uncommitted() -> None:
         w.discard([("d", 0)])
 
     w = BatchWriter(store.write, store.commit, max_rows=1, max_seconds=1.0,
-                    metrics=Metrics.create(), clock=clock, wait=wait)
+                    metrics=Metrics.sink(), clock=clock, wait=wait)
     w.submit("d", 0, 0, {"decisions": [{"id": 1}]})
     assert reentrant == [False]
     assert store.events == [("write", {"decisions": 1})]  # no commit, no further write
@@ -166,7 +167,7 @@ def test_partitions_revoked_during_a_retry_are_dropped_uncommitted() -> None:
 
 def test_failed_commit_clears_the_batch_without_counting_it() -> None:
     store, clock = FakeStore(), FakeClock()
-    metrics = Metrics.create()
+    metrics = Metrics.sink()
 
     def commit(_o: Mapping[tuple[str, int], int]) -> None:
         raise RuntimeError("rebalance in progress")
@@ -189,15 +190,13 @@ class FakeProducer:
         self._callbacks.append(on_delivery)
 
     def poll(self, _t: float) -> int:
-        return 0
-
-    def flush(self, _t: float) -> int:
-        for cb in self._callbacks:
+        """Answers every message sent so far, failing the first ``fail_first``."""
+        callbacks, self._callbacks = self._callbacks, []
+        for cb in callbacks:
             failed = self.fail_first > 0
             self.fail_first -= 1
             cb("broker down" if failed else None, None)
-        self._callbacks = []
-        return 0
+        return len(callbacks)
 
 
 class FakeMessage:
@@ -219,9 +218,9 @@ class FakeMessage:
 
 def test_dead_letters_carry_headers_and_failed_deliveries_are_resent() -> None:
     producer = FakeProducer(fail_first=1)
-    dlq = DeadLetters(producer, "hi.sink.dlq", Metrics.create())  # type: ignore[arg-type]
+    dlq = DeadLetters(producer, "hi.sink.dlq", Metrics.sink())  # type: ignore[arg-type]
     dlq.send(FakeMessage(), "undecodable", "bad magic byte")  # type: ignore[arg-type]
-    with pytest.raises(Exception, match="not acknowledged"):
+    with pytest.raises(DeliveryFailed, match="hi.sink.dlq: 1 message"):
         dlq.wait()
     dlq.wait()  # re-sent and acknowledged now
     assert len(producer.sent) == 2
