@@ -17,7 +17,7 @@ def catalogue() -> dict[str, object]:
     names: dict[str, object] = {}
     for metric in vars(m).values():
         if isinstance(metric, Counter | Histogram) or hasattr(metric, "_name"):
-            names[metric._name] = metric  # type: ignore[union-attr]
+            names[metric._name] = metric
     return names
 
 
