@@ -6,7 +6,6 @@ sink's row builders. The catalog and card examples are the workers' reference da
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -15,9 +14,7 @@ from typing import Any
 import pytest
 
 from rules.engine import Engine
-from streams.codec import Codec, from_json, load_subjects
-from streams.reference.catalog import CardRegistry, CatalogSnapshot
-from streams.registry import FileRegistry
+from streams.codec import Codec
 from streams.sink import payload_json
 from streams.sink.rows import (
     CLAIM_COLUMNS,
@@ -30,8 +27,8 @@ from streams.sink.rows import (
     payload_row,
 )
 from streams.worker.processor import Appraisal, Enrichment, process
+from tests.unit.shared.examples import AVRO, codec_in, example, reference
 
-AVRO = Path(__file__).resolve().parents[3] / "avro"
 CLAIMS = sorted(AVRO.glob("examples/claim/*.json"))
 DECISIONS = sorted(AVRO.glob("examples/decision/*.json"))
 NOW = datetime(2025, 3, 10, 12, 0, tzinfo=UTC)
@@ -39,26 +36,14 @@ MONEY = ("t_thuoc", "t_vtyt", "t_tongchi_bv", "t_tongchi_bh", "t_bntt", "t_bncct
          "t_nguonkhac")
 
 
-def example(codec: Codec, path: Path) -> tuple[bytes, dict[str, Any]]:
-    """The example as a producer sends it (wire bytes) and as a consumer decodes it."""
-    name = path.parent.name
-    data = codec.encode(name, from_json(codec.schema(name), json.loads(path.read_text())))
-    return data, codec.decode(data, name)
-
-
 @pytest.fixture(scope="module")
 def codec(tmp_path_factory: pytest.TempPathFactory) -> Codec:
-    registry = FileRegistry(tmp_path_factory.mktemp("reg") / "registry.json")
-    return Codec(registry, AVRO / "schemas", load_subjects(AVRO / "topics.yaml"))
+    return codec_in(tmp_path_factory.mktemp("reg"))
 
 
 @pytest.fixture(scope="module")
 def ref(codec: Codec) -> Enrichment:
-    catalog, cards = CatalogSnapshot(), CardRegistry()
-    for path in AVRO.glob("examples/catalog_entry/*.json"):
-        catalog.put(example(codec, path)[1])
-    for path in AVRO.glob("examples/card/*.json"):
-        cards.put(example(codec, path)[1])
+    catalog, cards = reference(codec)
     assert len(catalog) and len(cards)
     return Enrichment(Engine.load(), catalog, cards)
 
