@@ -1,6 +1,7 @@
 """The Faust worker without a broker: events are put into the agent that reads ``hi.claims``
 (Faust's ``agent.test_context()``) and what the worker produces is read off a recording
-producer, by topic. The test knows the topics in and out, not how the agents are written.
+producer, by topic; the one question the worker asks the broker (where a partition starts) is
+answered "at 0". The test knows the topics in and out, not how the agents are written.
 
 Being unmarked, it also shows that none of this opens a Kafka connection (tests/conftest.py).
 """
@@ -74,6 +75,11 @@ class RecordingProducer:
             m.callback(fut)
 
 
+async def fresh_partitions(*partitions: TP) -> dict[TP, int]:
+    """The broker's answer to where partitions start (the offset guard asks): fresh topics."""
+    return dict.fromkeys(partitions, 0)
+
+
 class Worker(NamedTuple):
     app: faust.App
     codec: Codec
@@ -81,7 +87,7 @@ class Worker(NamedTuple):
 
 
 @pytest.fixture()
-def worker(tmp_path: Path) -> Iterator[Worker]:
+def worker(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Worker]:
     settings = Settings(state_dir=tmp_path, topic_prefix=PREFIX, app_id="hireview-unit",
                         partitions=2)
     codec = codec_in(tmp_path)
@@ -90,6 +96,9 @@ def worker(tmp_path: Path) -> Iterator[Worker]:
                      Metrics.create()).app
     producer = RecordingProducer()
     app.producer = cast(ProducerT, producer)
+    # Faust's consumer stays (it is never started, and holds the offsets it acknowledges); only
+    # its one question to the broker is answered here.
+    monkeypatch.setattr(app.consumer, "earliest_offsets", fresh_partitions)
     yield Worker(app, codec, producer)
 
 
@@ -101,7 +110,7 @@ def put(app: faust.App, *events: tuple[bytes | None, bytes | None]) -> None:
     async def run() -> None:
         async with agent.test_context() as test:
             for key, value in events:
-                await asyncio.wait_for(test.put(key=key, value=value), 30)
+                await asyncio.wait_for(test.put(key=key, value=value), 10)
 
     asyncio.run(run())
 
