@@ -43,7 +43,7 @@ META = RuleMeta(
     ),
     effective_from=date(2024, 7, 1),
 )
-TOLERANCE_VND_PER_CLAIM = 1.0  # the ±1 VND of QĐ 130 §1.8, once per claim summed
+TOLERANCE_VND_PER_CLAIM = 1.0  # the ±1 VND of the money identities, once per claim summed
 # Totals of the summary, with their Vietnamese names.
 TOTALS = {
     "t_tongchi_bh": "tổng chi phí trong phạm vi BHYT",

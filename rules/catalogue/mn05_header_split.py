@@ -2,9 +2,9 @@
 
 Why:
     The claim's total cost must be fully split between the patient (outside scope and
-    co-payment), the fund and other funding (QĐ 130/QĐ-BYT as amended by QĐ 4750, XML1; standard
-    §1.8). A header that does not add up asks the payers for a different amount than the care
-    cost; the portal blocks it (VSS blocking error 5, ±1 VND).
+    co-payment), the fund and other funding (QĐ 130/QĐ-BYT as amended by QĐ 4750, XML1;
+    docs/claim-standard.md). A header that does not add up asks the payers for a different
+    amount than the care cost; the portal blocks it (VSS blocking error 5, ±1 VND).
 
 Anti-pattern:
     Reporting the same defect twice. A header total that differs from its lines (MN01) almost

@@ -2,7 +2,8 @@
 
 Why:
     T_BHTT_GDV is the fund's amount for lines paid fee-for-service (MA_PTTT = 1), kept apart from
-    lines paid by capitation or DRG (QĐ 130/QĐ-BYT as amended by QĐ 4750, XML1; standard §1.8).
+    lines paid by capitation or DRG (QĐ 130/QĐ-BYT as amended by QĐ 4750, XML1;
+    docs/claim-standard.md).
     The fund's budgets per payment method are settled from it, so a wrong value moves money
     between budgets even when T_BHTT itself is right.
 

@@ -19,7 +19,7 @@ import subprocess
 import time
 import urllib.request
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
 
@@ -342,8 +342,12 @@ def clickhouse_ready(settings: Settings, timeout: float) -> bool:
 
 # --- public API -------------------------------------------------------------------------------
 
-def up(settings: Settings, progress: Progress = print) -> None:
-    """Start Kafka and ClickHouse unless already running; return when both answer."""
+def up(settings: Settings, progress: Progress = print,
+       services: Iterable[str] = (KAFKA, CLICKHOUSE)) -> None:
+    """Start ``services`` (default both) unless already running; return when they answer."""
+    wanted = tuple(services)
+    if unknown := set(wanted) - {KAFKA, CLICKHOUSE}:
+        raise InfraError(f"unknown service(s) {sorted(unknown)}: expected {KAFKA}, {CLICKHOUSE}")
     ports = {
         KAFKA: {"kafka_port": settings.kafka_port,
                 "kafka_controller_port": settings.kafka_controller_port},
@@ -356,7 +360,7 @@ def up(settings: Settings, progress: Progress = print) -> None:
             raise InfraError(f"{second}: {p2} is the same port as {first}; they must differ")
     with _locked(settings):
         started: list[tuple[str, subprocess.Popen[bytes]]] = []
-        for service in (KAFKA, CLICKHOUSE):
+        for service in (s for s in (KAFKA, CLICKHOUSE) if s in wanted):
             host, port = _address(settings, service)
             if (pid := _running_pid(settings, service)) is not None:
                 progress(f"{service} already running (pid {pid} on {host}:{port})")

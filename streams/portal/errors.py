@@ -1,7 +1,7 @@
 """The portal's error catalogue: every finding a submitted claim can get, with a stable code.
 
-Modelled on the VSS portal's blocking-error list ("mã lỗi chặn", vn-claim-standard §4.2) and on
-the required fields, lengths, formats and code lists of QĐ 130/4750 (§1). An entry names the
+Modelled on the VSS portal's blocking-error list ("mã lỗi chặn") and on the required fields,
+lengths, formats and code lists of QĐ 130/4750 (docs/claim-standard.md). An entry names the
 tables and fields it applies to, the kind of check, its severity and a message template.
 
 Severity ``blocking`` means the claim cannot be appraised and is rejected at reception; a

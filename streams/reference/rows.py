@@ -50,7 +50,7 @@ _ALIASES = {
 _COMMON = {"don_vi_tinh": "unit", "tu_ngay": "valid_from", "den_ngay": "valid_to",
            "ma_cskcb": "facility"}
 EXTRA = "#extra"  # a CSV row with more cells than the header: the surplus count
-# MA_NHOM cost groups per priced kind (vn-claim-standard §1.9; contracts.md line kinds).
+# MA_NHOM cost groups per priced kind (docs/claim-standard.md, "Code lists"; line kinds).
 _GROUPS = {"DRUG": frozenset({4, 5, 6, 7, 17}), "SUPPLY": frozenset({10, 11}),
            "SERVICE": frozenset({1, 2, 3, 8, 9, 12, 13, 14, 15, 16, 18, 19})}
 _CODE = re.compile(r"[^\s|;]{1,50}")  # '|' separates the topic key; ';' separates code lists

@@ -2,5 +2,5 @@
 (public API: streams.sim.generate).
 
 Everything here is made up: names, numbers and codes are random and only shaped like the real
-ones (see /work/shared/reference/vn-claim-standard.md). No real personal data.
+ones (docs/claim-standard.md). No real personal data.
 """

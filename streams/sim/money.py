@@ -1,7 +1,7 @@
 """Money of a claim: line amounts, benefit level (MUC_HUONG) and header totals.
 
-Identities (standard §1.8, rule MN01), every value rounded to 2 decimals on the line and header
-totals summed from the rounded line values:
+Identities (docs/claim-standard.md, "Money identities"; rule MN01), every value rounded to 2
+decimals on the line and header totals summed from the rounded line values:
   drugs:    THANH_TIEN_BV = SO_LUONG × DON_GIA;
             THANH_TIEN_BH = SO_LUONG × DON_GIA × TYLE_TT_BH/100
   services: THANH_TIEN_BV = SO_LUONG × DON_GIA_BV × TYLE_TT_DV/100;

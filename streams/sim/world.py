@@ -21,7 +21,7 @@ _TIER_NAME = {
 # Facilities per province by tier (central hospitals come from PROVINCES).
 _COUNTS = {"provincial": (1, 2), "district": (2, 4), "commune": (4, 7), "private": (1, 3)}
 _REPLACED_EVERY = 10  # every 10th person also has a replaced card in the registry
-# One other group per benefit level, for replaced cards (standard §3.1).
+# One other group per benefit level, for replaced cards (docs/claim-standard.md, "Cards").
 _GROUP_LEVEL = (("TE", 1), ("CC", 1), ("CB", 2), ("HN", 2), ("HT", 3), ("CN", 3), ("DN", 4),
                 ("GD", 4), ("QN", 5), ("CA", 5))
 _FIRST_NO = {"central": 1, "provincial": 10, "district": 20, "private": 50, "commune": 100}
@@ -140,7 +140,7 @@ def _name(rng: random.Random, sex: int) -> str:
 
 
 def _group(rng: random.Random, age: int) -> tuple[str, int]:
-    """Beneficiary group and benefit digit, consistent with age (standard §3.1)."""
+    """Beneficiary group and benefit digit, consistent with age (docs/claim-standard.md)."""
     if age < 6:
         return "TE", 1
     if age < 18:

@@ -1,4 +1,5 @@
-"""Integration fixtures: the REAL Kafka and ClickHouse, started (or reused) by infra.
+"""Integration fixtures: the REAL Kafka and ClickHouse, started (or reused) by the root
+conftest for the services a test's markers declare.
 
 A missing or broken service makes these tests fail — they never skip.
 """
@@ -11,31 +12,18 @@ from collections.abc import Iterator
 import pytest
 
 from streams.settings import Settings
-
-
-@pytest.fixture(scope="session")
-def base_settings() -> Settings:
-    return Settings.load()
-
-
-@pytest.fixture(scope="session")
-def services(base_settings: Settings) -> Settings:
-    """Kafka and ClickHouse up on loopback; raises (test error) when they cannot start."""
-    from streams.ops import services as infra
-
-    infra.up(base_settings, progress=lambda m: print(f"[infra] {m}"))
-    assert infra.kafka_ready(base_settings, 30), "Kafka does not answer metadata requests"
-    assert infra.clickhouse_ready(base_settings, 30), "ClickHouse does not answer SELECT 1"
-    return base_settings
+from tests.integration.isolation import delete_topics
 
 
 @pytest.fixture()
-def isolated(services: Settings) -> Iterator[Settings]:
-    """Settings with unique topics, consumer groups, app id and database for one test."""
+def isolated(base_settings: Settings, declared_services: set[str]) -> Iterator[Settings]:
+    """Settings with unique topics, consumer groups, app id and database for one test; its
+    topics and database are deleted afterwards."""
     from streams.ops.procs import free_port
 
+    assert declared_services, "isolated: mark the test kafka and/or clickhouse"
     tag = uuid.uuid4().hex[:8]
-    settings = services.model_copy(update={
+    settings = base_settings.model_copy(update={
         "topic_prefix": f"t{tag}.",
         "app_id": f"hireview-test-{tag}",
         "sink_group": f"hireview-sink-{tag}",
@@ -44,10 +32,16 @@ def isolated(services: Settings) -> Iterator[Settings]:
         "sink_metrics_port": free_port(),
     })
     yield settings
-    from streams.clickhouse.db import connect
+    from streams.ops.procs import Child
 
-    client = connect(settings)
-    client.execute(f"DROP DATABASE IF EXISTS {settings.clickhouse_database}")
+    Child.kill_all()  # before the clean-up (this teardown runs before no_children_left's)
+    if "kafka" in declared_services:
+        delete_topics(settings)
+    if "clickhouse" in declared_services:
+        from streams.clickhouse.db import connect
+
+        client = connect(settings)
+        client.execute(f"DROP DATABASE IF EXISTS {settings.clickhouse_database}")
 
 
 @pytest.fixture(autouse=True)

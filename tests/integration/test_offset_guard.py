@@ -35,8 +35,9 @@ def decided(settings: Settings) -> dict[Key, list[tuple[int, int]]]:
         if msg is None or msg.error():
             continue
         idle = time.monotonic()
-        header = dict(msg.headers() or [])["claim"].decode()
-        facility, claim_id, version, revision = header.split("|")
+        header = dict(msg.headers() or [])["claim"]
+        assert isinstance(header, bytes), msg.headers()
+        facility, claim_id, version, revision = header.decode().split("|")
         out.setdefault((facility, claim_id, int(version)), []).append(
             (int(revision), int(msg.offset() or 0)))
     consumer.close()

@@ -1,5 +1,5 @@
 """``GET /api/v1/cards/{number}?on=YYYY-MM-DD``: a card's status on a date and the person's last
-visits, as the agency's card check answers at reception (vn-claim-standard §1.2, §3).
+visits, as the agency's card check answers at reception (docs/claim-standard.md, "Cards").
 
 ``number`` is a 15-character card number (group 2 + benefit digit 1 + province 2 + social-
 insurance number 10) or a 12-digit citizen id (CCCD). The card comes from the ``CardRegistry``

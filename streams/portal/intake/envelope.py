@@ -1,4 +1,4 @@
-"""A ``GIAMDINHHS`` envelope -> one ``ClaimResult`` per ``HOSO`` (vn-claim-standard §1.2).
+"""A ``GIAMDINHHS`` envelope -> one ``ClaimResult`` per ``HOSO`` (docs/claim-standard.md).
 
 Each ``FILEHOSO`` holds one table (``LOAIHOSO`` XML1…XML15) in ``NOIDUNGFILE``: base64 of a UTF-8
 XML document (with or without BOM, namespaces stripped), XML as escaped text or CDATA, or the XML

@@ -5,7 +5,7 @@ which the caller sets on acceptance (``stamp`` does it; ``content_hash`` is the 
 equal content gives equal hashes wherever the claim came from). A claim with any blocking finding
 has no record: only what cannot be appraised is blocked, the rest is normalised with a finding.
 
-Decisions (vn-claim-standard §1.4 for the 4210 names):
+Decisions (the 4210 names: docs/claim-standard.md, "Older tag names"):
 - ``source_standard``: QD4210 when 4210 tag names are used; otherwise the 130 amendment in force
   at discharge (NGAY_RA): QD3176 from 2025-01-01, QD4750 from 2024-07-01, else QD130.
 - 4210 ``MA_LYDO_VVIEN`` -> ``MA_DOITUONG_KCB``: 1 right route -> "1.1", 2 emergency -> "2",

@@ -4,10 +4,10 @@ A ``RowReader`` wraps one row (XML tag -> stripped text) of one table. Each fiel
 its claim.avsc name; ``tags`` maps that name to the XML tag names that may carry it, the QĐ 130
 name first and legacy 4210 names after (``legacy_used`` tells whether one was needed).
 
-Formats follow QĐ 130/4750 (vn-claim-standard §1.3): times ``yyyyMMddHHmm``, dates ``yyyyMMdd``,
-numbers with ``.`` as the decimal separator. Dirty but unambiguous input is normalised with a
-finding (decimal commas, grouping, 8-digit times, seconds, zero-filled birth month/day);
-anything else is invalid and the caller's ``invalid`` code says how bad that is.
+Formats follow QĐ 130/4750 (docs/claim-standard.md, "Value formats"): times ``yyyyMMddHHmm``,
+dates ``yyyyMMdd``, numbers with ``.`` as the decimal separator. Dirty but unambiguous input is
+normalised with a finding (decimal commas, grouping, 8-digit times, seconds, zero-filled birth
+month/day); anything else is invalid and the caller's ``invalid`` code says how bad that is.
 """
 
 from __future__ import annotations

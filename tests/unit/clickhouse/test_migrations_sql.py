@@ -19,7 +19,7 @@ WRITERS = {**TABLE_COLUMNS, "replay_decisions": REPLAY_COLUMNS, "replay_runs": R
 
 MIGRATIONS = ROOT / "infra" / "migrations"
 
-# Constructs 18.16 does not have (stack-notes §5.1); matched on SQL with comments removed.
+# Constructs 18.16 does not have (all came later); matched on SQL with comments removed.
 UNSUPPORTED = {
     "DateTime64": r"\bDateTime64\b",
     "TTL": r"\bTTL\b",

@@ -7,8 +7,8 @@ it fails and the corrections must be looked at again (docs/stream-integrity.md).
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
-from typing import Any, NamedTuple
+from collections.abc import Awaitable, Callable
+from typing import Any, NamedTuple, TypeVar
 from unittest.mock import AsyncMock, MagicMock
 
 import pytest
@@ -22,6 +22,7 @@ class TP(NamedTuple):
     partition: int
 
 
+T = TypeVar("T")
 STREAM, CHANGELOG = TP("hi.claims", 0), TP("app-history-changelog", 0)
 
 
@@ -69,15 +70,24 @@ def recovery(log: list[str]) -> Any:
     return self
 
 
+def run(step: Awaitable[T]) -> T:
+    """asyncio.run of any awaitable: the corrections are typed as returning one."""
+    async def main() -> T:
+        return await step
+
+    return asyncio.run(main())
+
+
 def _original(name: str) -> Callable[..., Any]:
     method = getattr(Recovery, name)
-    return getattr(method, "__wrapped__", method)  # whether or not install() already ran
+    original: Callable[..., Any] = getattr(method, "__wrapped__", method)  # installed or not
+    return original
 
 
 @pytest.mark.parametrize("name", ["on_recovery_completed", "_resume_streams"])
 def test_faust_resumes_the_stream_partitions_before_the_seek_and_clears_after(name: str) -> None:
     log: list[str] = []
-    asyncio.run(_original(name)(recovery(log), 0))
+    run(_original(name)(recovery(log), 0))
     assert log == ["resume stream partitions", "seek (stream partitions active)",
                    "clear stream queues", "resume flow"]
 
@@ -86,7 +96,7 @@ def test_faust_resumes_the_stream_partitions_before_the_seek_and_clears_after(na
 def test_corrected_order_seeks_paused_then_clears_then_resumes(name: str) -> None:
     log: list[str] = []
     self = recovery(log)
-    asyncio.run(faust_fixes.resume_streams_after_seek(_original(name))(self, 0))
+    run(faust_fixes.resume_streams_after_seek(_original(name))(self, 0))
     assert log == ["seek (stream partitions paused)", "clear stream queues",
                    "resume stream partitions", "resume flow"]
     # The shadowing attributes are gone again.
@@ -104,7 +114,7 @@ def test_a_rebalance_during_the_seek_leaves_the_partitions_paused() -> None:
 
     self._wait = rebalance_again
     with pytest.raises(RuntimeError):
-        asyncio.run(faust_fixes.resume_streams_after_seek(
+        run(faust_fixes.resume_streams_after_seek(
             _original("on_recovery_completed"))(self, 0))
     assert STREAM not in self.app.consumer.active and log == []
 
@@ -118,10 +128,10 @@ def test_aiokafka_gets_a_copy_of_the_active_set_and_nothing_for_an_empty_one() -
 
     fetch = faust_fixes.fetch_a_copy_of_the_active_set(getmany)
     live = {STREAM}
-    assert asyncio.run(fetch(None, live, 1.0)) == {"fetched": 1}
+    assert run(fetch(None, live, 1.0)) == {"fetched": 1}
     assert seen[0] == live and seen[0] is not live
-    assert asyncio.run(fetch(None, set(), 1.0)) == {} and len(seen) == 1
-    assert asyncio.run(fetch(None, None, 1.0)) == {"all": 1}
+    assert run(fetch(None, set(), 1.0)) == {} and len(seen) == 1
+    assert run(fetch(None, None, 1.0)) == {"all": 1}
 
 
 def test_no_gap_is_marked_done_on_a_dense_topic() -> None:
@@ -132,8 +142,8 @@ def test_no_gap_is_marked_done_on_a_dense_topic() -> None:
 
     faust_fixes._dense_topics.add("hi.claims")
     wrapped = faust_fixes.no_gaps_on_dense_topics(add_gap)
-    asyncio.run(wrapped(None, STREAM, 5, 9))
-    asyncio.run(wrapped(None, CHANGELOG, 5, 9))
+    run(wrapped(None, STREAM, 5, 9))
+    run(wrapped(None, CHANGELOG, 5, 9))
     assert marked == [(CHANGELOG, 5, 9)]
 
 

@@ -44,7 +44,8 @@ def test_record_replaces_same_identity_and_keeps_order() -> None:
     visits = hist.record([visit("b", 5), visit("a", 1)], visit("c", 3), 400, 6)
     assert [v["claim_id"] for v in visits] == ["a", "c", "b"]
     again = hist.record(visits, {**visit("c", 3), "content_hash": "new"}, 400, 6)
-    assert len(again) == 3 and hist.find(again, ("79001", "c", 1))["content_hash"] == "new"
+    found = hist.find(again, ("79001", "c", 1))
+    assert len(again) == 3 and found is not None and found["content_hash"] == "new"
 
 
 def test_old_visits_expire_but_the_last_six_always_stay() -> None:

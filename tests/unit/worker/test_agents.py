@@ -1,0 +1,143 @@
+"""The Faust worker without a broker: events are put into the agent that reads ``hi.claims``
+(Faust's ``agent.test_context()``) and what the worker produces is read off a recording
+producer, by topic; the one question the worker asks the broker (where a partition starts) is
+answered "at 0". The test knows the topics in and out, not how the agents are written.
+
+Being unmarked, it also shows that none of this opens a Kafka connection (tests/conftest.py).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any, NamedTuple, cast
+
+import faust
+import pytest
+from faust.types import TP, FutureMessage, ProducerT
+from faust.types.tuples import RecordMetadata
+
+from rules.engine import Engine
+from streams.codec import Codec
+from streams.metrics import Metrics
+from streams.settings import Settings
+from streams.worker.app import create_app
+from streams.worker.processor import Enrichment
+from tests.unit.shared.examples import AVRO, codec_in, example, reference
+
+PREFIX = "unit."
+CLAIM = AVRO / "examples" / "claim" / "outpatient-acute-uri.json"
+
+
+class Sent(NamedTuple):
+    topic: str
+    key: bytes | None
+    value: bytes | None
+    headers: dict[str, bytes]
+
+
+class RecordingProducer:
+    """Stands in for Faust's Kafka producer: every message is recorded and acknowledged."""
+
+    def __init__(self) -> None:
+        self.sent: list[Sent] = []
+
+    def on(self, name: str) -> list[Sent]:
+        return [s for s in self.sent if s.topic == PREFIX + name]
+
+    def _ack(self, topic: str, key: Any, value: Any, partition: int | None,
+             headers: Any) -> RecordMetadata:
+        pairs = headers.items() if isinstance(headers, dict) else headers or ()
+        self.sent.append(Sent(topic, key, value, {k: bytes(v) for k, v in pairs}))
+        tp = TP(topic, partition or 0)
+        return RecordMetadata(topic, tp.partition, tp, len(self.sent), 0.0, 0)
+
+    async def maybe_start(self) -> None:
+        return None
+
+    async def send(self, topic: str, key: Any, value: Any, partition: int | None,
+                   timestamp: float | None, headers: Any, **_: Any) -> asyncio.Future[Any]:
+        done: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        done.set_result(self._ack(topic, key, value, partition, headers))
+        return done
+
+    async def send_and_wait(self, topic: str, key: Any, value: Any, partition: int | None,
+                            timestamp: float | None, headers: Any,
+                            **_: Any) -> RecordMetadata:
+        return self._ack(topic, key, value, partition, headers)
+
+    def send_soon(self, fut: FutureMessage) -> None:  # table changelogs
+        m = fut.message
+        topic = cast(faust.TopicT, m.channel).get_topic_name()
+        fut.set_result(self._ack(topic, m.key, m.value, m.partition, m.headers))
+        if m.callback:
+            m.callback(fut)
+
+
+async def fresh_partitions(*partitions: TP) -> dict[TP, int]:
+    """The broker's answer to where partitions start (the offset guard asks): fresh topics."""
+    return dict.fromkeys(partitions, 0)
+
+
+class Worker(NamedTuple):
+    app: faust.App
+    codec: Codec
+    producer: RecordingProducer
+
+
+@pytest.fixture()
+def worker(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Worker]:
+    settings = Settings(state_dir=tmp_path, topic_prefix=PREFIX, app_id="hireview-unit",
+                        partitions=2)
+    codec = codec_in(tmp_path)
+    catalog, cards = reference(codec)
+    app = create_app(settings, codec, Enrichment(Engine.load(), catalog, cards),
+                     Metrics.create()).app
+    producer = RecordingProducer()
+    app.producer = cast(ProducerT, producer)
+    # Faust's consumer stays (it is never started, and holds the offsets it acknowledges); only
+    # its one question to the broker is answered here.
+    monkeypatch.setattr(app.consumer, "earliest_offsets", fresh_partitions)
+    yield Worker(app, codec, producer)
+
+
+def put(app: faust.App, *events: tuple[bytes | None, bytes | None]) -> None:
+    """Feed ``events`` (key, value) in order to the agent reading hi.claims; wait for each."""
+    (agent,) = [a for a in app.agents.values()
+                if PREFIX + "hi.claims" in getattr(a.channel, "topics", ())]
+
+    async def run() -> None:
+        async with agent.test_context() as test:
+            for key, value in events:
+                await asyncio.wait_for(test.put(key=key, value=value), 10)
+
+    asyncio.run(run())
+
+
+def test_a_claim_in_is_a_decision_out(worker: Worker) -> None:
+    data, claim = example(worker.codec, CLAIM)
+    put(worker.app, (claim["person_key"].encode(), data))
+    (sent,) = worker.producer.on("hi.decisions")
+    assert sent.key == claim["person_key"].encode()
+    decision = worker.codec.decode(sent.value or b"", "decision")
+    for field in ("facility", "claim_id", "version", "person_key", "content_hash"):
+        assert decision[field] == claim[field], field
+    assert decision["requested"] == pytest.approx(claim["header"]["t_bhtt"])
+    assert sent.headers["claim"].decode().startswith(f"{claim['facility']}|{claim['claim_id']}|")
+    review = any(h["severity"] == "WARNING" for h in decision["hits"])
+    assert len(worker.producer.on("hi.warnings")) == int(review)
+    assert worker.producer.on("hi.claims.dlq") == []
+
+
+def test_bad_events_go_to_the_dlq_and_the_next_claim_is_decided(worker: Worker) -> None:
+    data, claim = example(worker.codec, CLAIM)
+    key = claim["person_key"].encode()
+    bad = [(key, b"not avro at all"), (b"someone-else", data), (key, None)]
+    put(worker.app, *bad, (key, data))
+    dead = worker.producer.on("hi.claims.dlq")
+    assert [(d.key, d.value) for d in dead] == bad  # the original bytes, in order
+    assert len({d.headers["reason"] for d in dead}) == 3, dead  # each says what is wrong
+    assert all(d.headers["topic"] == (PREFIX + "hi.claims").encode() for d in dead)
+    (decided,) = worker.producer.on("hi.decisions")
+    assert worker.codec.decode(decided.value or b"", "decision")["claim_id"] == claim["claim_id"]
