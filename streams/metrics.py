@@ -30,6 +30,7 @@ class Metrics:
     sink_insert_seconds: Histogram
     sink_retries_total: Counter
     decision_to_store_seconds: Histogram
+    claims_undecided: Gauge
 
     @classmethod
     def create(cls, registry: CollectorRegistry | None = None) -> Metrics:
@@ -90,5 +91,13 @@ class Metrics:
             decision_to_store_seconds=Histogram(
                 "hireview_decision_to_store_seconds", "Decision decided_at to ClickHouse insert",
                 buckets=_LATENCY_BUCKETS, registry=r,
+            ),
+            claims_undecided=Gauge(
+                "hireview_claims_undecided",
+                "Claim versions stored by the sink more than older_than_seconds ago (within "
+                "audit_lookback_seconds) that still have no decision in ClickHouse; should be 0. "
+                "Alert when > 0 for 5 min: a claim was skipped, is stuck or dead-lettered "
+                "(run hireview audit to list them, --redrive to re-send them)",
+                ["older_than_seconds"], registry=r,
             ),
         )

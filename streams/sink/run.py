@@ -10,11 +10,17 @@ from streams.settings import Settings
 def run_sink_process(settings: Settings) -> None:
     from streams.metrics import Metrics
     from streams.sink.consumer import run_sink
+    from streams.sink.undecided import UndecidedGauge
 
     create_topics(settings)
     codec = Codec.from_settings(settings)
-    run_sink(settings, lambda topic, data: codec.decode(data, _reader_for(settings, topic)),
-             metrics=Metrics.create(), serve_metrics=True)
+    metrics = Metrics.create()
+    gauge = UndecidedGauge(settings, metrics).start()
+    try:
+        run_sink(settings, lambda topic, data: codec.decode(data, _reader_for(settings, topic)),
+                 metrics=metrics, serve_metrics=True)
+    finally:
+        gauge.stop()
 
 
 def _reader_for(settings: Settings, topic: str) -> str:
