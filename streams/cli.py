@@ -134,6 +134,12 @@ def _audit(settings: Settings, args: argparse.Namespace) -> int:
     return command(settings, args)
 
 
+def _chaos(settings: Settings, args: argparse.Namespace) -> int:
+    from streams.ops.chaos.campaign import command
+
+    return command(settings, args)
+
+
 def _catalogs(settings: Settings, args: argparse.Namespace) -> int:
     from pathlib import Path
 
@@ -234,6 +240,12 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--redrive", action="store_true",
                    help="re-send the undecided claims' records to hi.claims")
     s.set_defaults(run=_audit)
+
+    s = sub.add_parser("chaos", help="fault-injection runs on private Kafka and ClickHouse")
+    from streams.ops.chaos.args import add_arguments  # argparse only: keeps the CLI light
+
+    add_arguments(s)
+    s.set_defaults(run=_chaos)
 
     s = sub.add_parser("rules", help="the rule catalogue")
     s.add_argument("action", choices=["list", "show", "doc"])
