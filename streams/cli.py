@@ -130,6 +130,18 @@ def _replay(settings: Settings, args: argparse.Namespace) -> int:
     return command(settings, args)
 
 
+def _audit(settings: Settings, args: argparse.Namespace) -> int:
+    from streams.audit.run import command
+
+    return command(settings, args)
+
+
+def _chaos(settings: Settings, args: argparse.Namespace) -> int:
+    from streams.ops.chaos.campaign import command
+
+    return command(settings, args)
+
+
 def _catalogs(settings: Settings, args: argparse.Namespace) -> int:
     from pathlib import Path
 
@@ -224,6 +236,22 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--apply", action="store_true",
                    help="with --retroactive: re-send changed claims to hi.claims")
     s.set_defaults(run=_replay)
+
+    s = sub.add_parser("audit", help="acknowledged claims without a decision; stage lags")
+    s.add_argument("--from", dest="date_from", help="first Kafka time, YYYY-MM-DD or ISO (UTC)")
+    s.add_argument("--to", dest="date_to", help="last Kafka time (a date: the whole day)")
+    s.add_argument("--older-than", type=float, default=60.0, metavar="SECONDS",
+                   help="report claims undecided at least this long (default 60)")
+    s.add_argument("--limit", type=int, default=100, help="claims listed at most")
+    s.add_argument("--redrive", action="store_true",
+                   help="re-send the undecided claims' records to hi.claims")
+    s.set_defaults(run=_audit)
+
+    s = sub.add_parser("chaos", help="fault-injection runs on private Kafka and ClickHouse")
+    from streams.ops.chaos.args import add_arguments  # argparse only: keeps the CLI light
+
+    add_arguments(s)
+    s.set_defaults(run=_chaos)
 
     s = sub.add_parser("rules", help="the rule catalogue")
     s.add_argument("action", choices=["list", "show", "doc"])

@@ -62,6 +62,13 @@ class Settings(BaseSettings):
     sink_metrics_port: int = Field(36067, description="Prometheus port of the sink")
     sink_instance_id: str = Field("1", description="Unique per sink process of one group: its "
                                   "static group membership (a restart resumes at once)")
+    # hireview_claims_undecided, computed by the sink (streams/sink/undecided.py)
+    audit_older_than_seconds: float = Field(60.0, ge=0, description="A stored claim with no "
+                                            "decision for longer than this counts as undecided")
+    audit_interval_seconds: float = Field(30.0, gt=0, description="Seconds between two "
+                                          "undecided-claims queries of the sink")
+    audit_lookback_seconds: int = Field(86400, gt=0, description="Only claims stored this "
+                                        "recently are counted (bounds the query)")
 
     # --- portal (reception HTTP service, streams/portal/run.py) -------------------------------
     portal_host: str = Field("127.0.0.1", description="Bind address of the reception portal")

@@ -8,6 +8,7 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.request
 from collections.abc import Callable
 from pathlib import Path
 from typing import ClassVar
@@ -115,6 +116,19 @@ class Child:
             return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
         except OSError:
             return ""
+
+
+def scrape(port: int, name: str, timeout: float = 2.0) -> float | None:
+    """Sum of a metric's samples on a child's /metrics; None when it is not served (the
+    process is down, or does not declare the metric)."""
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=timeout) as r:
+            text = r.read().decode()
+    except OSError:
+        return None
+    values = [float(line.rsplit(" ", 1)[-1]) for line in text.splitlines()
+              if line.startswith((name + " ", name + "{"))]
+    return sum(values) if values else None
 
 
 def wait_for(predicate: Callable[[], bool], timeout: float, what: str, interval: float = 0.5,

@@ -395,6 +395,21 @@ def down(settings: Settings) -> None:
             _pid_file(settings, service).unlink(missing_ok=True)
 
 
+def stop_service(settings: Settings, service: str, hard: bool = False) -> bool:
+    """Stop one service ``up`` started (KAFKA or CLICKHOUSE); ``hard``: SIGKILL at once, the
+    crash case (fault injection, streams/ops/chaos). False when it was not running."""
+    with _locked(settings):
+        pid = _running_pid(settings, service)
+        if pid is None:
+            return False
+        if hard:
+            with suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+        _stop(settings, service, pid)  # after a SIGKILL: only waits (and reaps) until gone
+        _pid_file(settings, service).unlink(missing_ok=True)
+        return True
+
+
 def status(settings: Settings) -> dict[str, str]:
     """Service -> "running pid N on host:port", or "stopped" (noting a port held by another)."""
     report: dict[str, str] = {}

@@ -8,9 +8,17 @@ from streams.settings import Settings
 
 
 def run_sink_process(settings: Settings) -> None:
+    from streams.metrics import Metrics
     from streams.sink.consumer import run_sink
+    from streams.sink.undecided import UndecidedGauge
 
     create_topics(settings)
     codec = Codec.from_settings(settings)
     schemas = topic_schemas(settings)  # hi.claims -> claim, hi.decisions -> decision
-    run_sink(settings, lambda topic, data: codec.decode(data, schemas[topic]), serve_metrics=True)
+    metrics = Metrics.sink()
+    gauge = UndecidedGauge(settings, metrics).start()
+    try:
+        run_sink(settings, lambda topic, data: codec.decode(data, schemas[topic]),
+                 metrics=metrics, serve_metrics=True)
+    finally:
+        gauge.stop()

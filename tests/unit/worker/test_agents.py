@@ -93,7 +93,7 @@ def worker(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Worker]:
     codec = codec_in(tmp_path)
     catalog, cards = reference(codec)
     app = create_app(settings, codec, Enrichment(Engine.load(), catalog, cards),
-                     Metrics.create()).app
+                     Metrics.worker()).app
     producer = RecordingProducer()
     app.producer = cast(ProducerT, producer)
     # Faust's consumer stays (it is never started, and holds the offsets it acknowledges); only
