@@ -5,7 +5,7 @@
     committed offsets of the worker and sink groups ──────┘            └─ --redrive: re-send
 
 The lag table says when "every decision is final": the appraisal stage (worker on hi.claims),
-the practitioner stage (hi.practice, XC03 overlaps), the amendment stage (hi.amendments, the
+the practitioner stage (hi.practice, shift overlaps), the amendment stage (hi.amendments, the
 new revisions they cause) and the sink (hi.claims, hi.decisions into ClickHouse) have all
 committed up to the end of their topics. Committed offsets trail processing by the commit
 interval (about a second), so a stage reads "caught up" slightly after it is.

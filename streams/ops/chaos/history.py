@@ -10,10 +10,10 @@ one, the worker decided with another history than the true one: a claim it had s
 yet seen (a skip, a late arrival), a visit it lost, or one it saw twice.
 
 Limits:
-- XC03 (a practitioner at two facilities at once) is found by the practitioner stage across
-  persons and added by amendment; the replay does not reproduce it, so XC03 hits are left out
-  of both sides (the simulator's labels, the "wrong" figure, do cover it). XC02 amendments are
-  within a person and are compared.
+- Shift rules (a practitioner at two facilities at once) are judged by the practitioner stage
+  across persons and added by amendment; the replay does not reproduce them, so their hits are
+  left out of both sides (the simulator's labels, the "wrong" figure, do cover them). Partner
+  amendments (overlapping stays) are within a person and are compared.
 - Hits are compared as (code, table, line, amount); outcome and amounts follow from them.
 - Arrival order is ``submitted_at`` (seconds) per person, the order the simulator sends in;
   two claims of one person within a second may be ordered differently from Kafka's.
@@ -36,15 +36,22 @@ from streams.sim.generate import Simulation
 from streams.sink.payload_json import load_layout
 from streams.worker.processor import Enrichment
 
-IGNORED = frozenset({"XC03"})  # cross-person stage: not reproduced by the replay
+
+def ignored_codes(settings: Settings) -> frozenset[str]:
+    """Codes of the shift rules: a cross-person stage the replay does not reproduce."""
+    from rules.cross_claim import ShiftRule
+
+    return frozenset(r.meta.code for r in current_engine(settings).rules
+                     if isinstance(r, ShiftRule))
 
 
 def replayed_hits(settings: Settings, sim: Simulation) -> dict[Identity, Hits]:
-    """Hits (without ``IGNORED``) of a clean replay of every stored claim of the run, with the
+    """Hits (without ``ignored_codes``) of a clean replay of every stored claim of the run, with the
     ``current`` rules and the simulation's catalogs and cards (what the worker was fed)."""
     catalog, cards = sim.indexes()
     ref = Enrichment(current_engine(settings), catalog, cards, settings.history_keep_days,
                      settings.history_min_visits)
+    ignored = ignored_codes(settings)
     codec = Codec.from_settings(settings)
     layout = load_layout(codec.schemas_dir)
     client = db.client(settings)
@@ -64,7 +71,7 @@ def replayed_hits(settings: Settings, sim: Simulation) -> dict[Identity, Hits]:
                            strict=True)
                 out[(r["facility"], r["claim_id"], int(r["version"]))] = tuple(sorted(
                     (code, table, int(line), cents(amount)) for code, table, line, amount in hits
-                    if code not in IGNORED))
+                    if code not in ignored))
         return out
     finally:
         client.disconnect()

@@ -20,7 +20,7 @@ from streams.clickhouse import db
 from streams.codec import Codec
 from streams.kafka import create_topics
 from streams.ops.chaos import count, evidence, faults
-from streams.ops.chaos.history import IGNORED, replayed_hits
+from streams.ops.chaos.history import ignored_codes, replayed_hits
 from streams.ops.chaos.publisher import Publisher
 from streams.ops.chaos.watch import UNDECIDED_METRIC, Counts, GapCounter, Recoveries
 from streams.ops.procs import group_stable, scrape, wait_for
@@ -255,7 +255,8 @@ class Run:
                  publisher: Publisher) -> None:
         ev, latest = evidence.gather(self.s, codec, publisher.acked)
         lost, stuck = count.lost_and_stuck(ev)
-        current_hits = {i: count.hits_of(d, IGNORED) for i, d in latest.items()}
+        ignored = ignored_codes(self.s)
+        current_hits = {i: count.hits_of(d, ignored) for i, d in latest.items()}
         incomplete = count.differing(current_hits, replayed_hits(self.s, sim))
         codes = {i: frozenset(h["code"] for h in d["hits"]) for i, d in latest.items()}
         wrong = count.differing(codes, expected_hits(sim))
