@@ -128,7 +128,12 @@ def scrape(port: int, name: str, timeout: float = 2.0) -> float | None:
         return None
     values = [float(line.rsplit(" ", 1)[-1]) for line in text.splitlines()
               if line.startswith((name + " ", name + "{"))]
-    return sum(values) if values else None
+    if values:
+        return sum(values)
+    # Declared but without samples yet (a labelled counter nothing has incremented): zero.
+    family = name.removesuffix("_total")
+    declared = f"# TYPE {family} " in text or f"# TYPE {name} " in text
+    return 0.0 if declared else None
 
 
 def wait_for(predicate: Callable[[], bool], timeout: float, what: str, interval: float = 0.5,

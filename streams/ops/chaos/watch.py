@@ -107,9 +107,10 @@ class GapCounter:
             self.seen, self._current = True, value
 
     def restarted(self) -> None:
-        self._earlier += self._current
-        self._current = 0.0
+        # The worker keeps its gap count across restarts (its data dir's gap log), so the
+        # figure is the largest value seen, not a sum over incarnations.
+        self._earlier = max(self._earlier, self._current)
 
     @property
     def total(self) -> float | None:
-        return self._earlier + self._current if self.seen else None
+        return max(self._earlier, self._current) if self.seen else None
