@@ -48,6 +48,9 @@ class Settings(BaseSettings):
     history_keep_days: int = Field(400, description="Visits younger than this stay in history")
     history_min_visits: int = Field(6, description="Last N visits kept whatever their age")
     rocksdb_cache_mb: int = Field(32, description="Block cache per RocksDB partition (MiB)")
+    worker_faust_fixes: bool = Field(True, description="Apply the corrections of "
+                                     "streams/worker/faust_fixes.py (off only to reproduce the "
+                                     "faust skip, e.g. in a chaos run; the offset guard stays)")
     worker_inject_gap: str | None = Field(None, description="Testing only: 'topic:partition:"
                                           "offset:count' drops count records after offset once "
                                           "(streams/worker/faults.py)")

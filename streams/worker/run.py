@@ -71,7 +71,9 @@ def run_worker(settings: Settings) -> None:
     feed.follow()
     ref = Enrichment(current_engine(settings), feed.catalog, feed.cards, settings.history_keep_days,
                      settings.history_min_visits)
-    faust_fixes.install(settings.topic(t) for t in ("hi.claims", "hi.practice", "hi.amendments"))
+    if settings.worker_faust_fixes:
+        faust_fixes.install(settings.topic(t)
+                            for t in ("hi.claims", "hi.practice", "hi.amendments"))
     worker = create_app(settings, codec, ref, metrics)
     # faust creates missing changelogs itself, but right after creation the metadata can still
     # show 0 partitions and the agent then crashes with PartitionsMismatch: create them first.
