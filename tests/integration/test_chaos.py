@@ -26,14 +26,14 @@ def listening(port: int) -> bool:
 
 
 def test_one_run_with_a_worker_kill_reports_consistent_figures(
-    services: Settings, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    kafka_service: Settings, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     state = tmp_path / "chaos"
     args = argparse.Namespace(runs=1, claims=300, rate=300.0, worker_kills=1, early_kills=0,
                               sink_kills=0, broker_kills=0, clickhouse_stop=0.0, seed=3,
                               quiet=8.0, settle_timeout=120.0, state_dir=str(state),
                               keep=False, json=True)
-    rc = command(services, args)
+    rc = command(kafka_service, args)
     out = json.loads(capsys.readouterr().out)
     (run,) = out["runs"]
     assert run["error"] is None, run["error"]
@@ -51,6 +51,6 @@ def test_one_run_with_a_worker_kill_reports_consistent_figures(
     assert (log_dir / "worker.log").read_text().count("==== chaos: start") == 2
     env = dict(x.split("=", 1) for x in (state / "settings.env").read_text().splitlines())
     ports = [int(env[f"HIREVIEW_{k}"]) for k in ("KAFKA_PORT", "CLICKHOUSE_PORT")]
-    assert services.kafka_port not in ports and services.clickhouse_port not in ports
+    assert kafka_service.kafka_port not in ports and kafka_service.clickhouse_port not in ports
     assert not any(listening(p) for p in ports)  # the campaign stopped its own services
-    assert listening(services.kafka_port)  # and left the shared ones alone
+    assert listening(kafka_service.kafka_port)  # and left the shared ones alone

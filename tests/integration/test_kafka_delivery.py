@@ -18,10 +18,10 @@ QUEUE = 20  # queue.buffering.max.messages: a replay of a few thousand claims ov
 
 
 @pytest.fixture()
-def topic(services: Settings) -> Iterator[str]:
+def topic(kafka_service: Settings) -> Iterator[str]:
     """A two-partition topic of this test, deleted afterwards."""
     name = f"t{uuid.uuid4().hex[:8]}.delivery"
-    admin = AdminClient({"bootstrap.servers": services.bootstrap})
+    admin = AdminClient({"bootstrap.servers": kafka_service.bootstrap})
     for future in admin.create_topics([NewTopic(name, num_partitions=2,
                                                 replication_factor=1)]).values():
         future.result(timeout=30)
@@ -36,8 +36,8 @@ def consumer(settings: Settings) -> Consumer:
                      "enable.partition.eof": True})
 
 
-def test_a_full_local_queue_still_delivers_everything(services: Settings, topic: str) -> None:
-    prod = producer(services, **{"queue.buffering.max.messages": QUEUE})
+def test_a_full_local_queue_still_delivers_everything(kafka_service: Settings, topic: str) -> None:
+    prod = producer(kafka_service, **{"queue.buffering.max.messages": QUEUE})
     n, fullest = 3000, 0
     items = [(f"p{i % 7}".encode(), f"{i:06d}".encode()) for i in range(n)]
 
@@ -51,7 +51,7 @@ def test_a_full_local_queue_still_delivers_everything(services: Settings, topic:
     assert fullest == QUEUE, "the queue never filled: the test proves nothing"
 
     got: dict[bytes, list[bytes]] = {}
-    reader = consumer(services)
+    reader = consumer(kafka_service)
     try:
         read = read_to_end(reader, [topic], lambda m: got.setdefault(
             m.key() or b"", []).append(m.value() or b""), timeout=60)
@@ -62,9 +62,9 @@ def test_a_full_local_queue_still_delivers_everything(services: Settings, topic:
         assert values == [v for k, v in items if k == key]
 
 
-def test_read_to_end_stops_at_the_end_the_topic_had(services: Settings, topic: str) -> None:
-    deliver(producer(services), topic, [(b"only-key", f"{i}".encode()) for i in range(25)])
-    reader = consumer(services)
+def test_read_to_end_stops_at_the_end_the_topic_had(kafka_service: Settings, topic: str) -> None:
+    deliver(producer(kafka_service), topic, [(b"only-key", f"{i}".encode()) for i in range(25)])
+    reader = consumer(kafka_service)
     try:
         seen: list[Message] = []
         assert read_to_end(reader, [topic, "no.such.topic"], seen.append, timeout=30) == 25
