@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import random
 import signal
 import socket
 import subprocess
@@ -25,6 +26,27 @@ def settings_env(settings: Settings) -> dict[str, str]:
         if value is not None:
             env[f"HIREVIEW_{name.upper()}"] = str(value)
     return env
+
+
+def free_service_port(low: int = 20000) -> int:
+    """A free port below the kernel's ephemeral range, for a server that is killed and started
+    again on the same port: clients reconnecting to an ephemeral port on loopback can get that
+    very port as their own source port and connect to themselves (TCP simultaneous open), which
+    then holds the port so the restarted server cannot bind it."""
+    try:
+        first = int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        first = 32768
+    rng = random.Random()
+    for _ in range(200):
+        port = rng.randrange(low, max(low + 1, first))
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    return free_port()
 
 
 def free_port() -> int:

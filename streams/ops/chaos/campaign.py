@@ -30,14 +30,14 @@ import orjson
 from streams.ops import services
 from streams.ops.chaos.report import line, summary
 from streams.ops.chaos.run import Run, RunResult, Spec
-from streams.ops.procs import free_port
+from streams.ops.procs import free_service_port
 from streams.settings import Settings
 
 
 def _ports(n: int) -> list[int]:
     ports: list[int] = []
     while len(ports) < n:
-        if (p := free_port()) not in ports:
+        if (p := free_service_port()) not in ports:  # restarted servers
             ports.append(p)
     return ports
 
