@@ -407,6 +407,12 @@ def stop_service(settings: Settings, service: str, hard: bool = False) -> bool:
                 os.kill(pid, signal.SIGKILL)
         _stop(settings, service, pid)  # after a SIGKILL: only waits (and reaps) until gone
         _pid_file(settings, service).unlink(missing_ok=True)
+        # A SIGKILLed JVM can be gone from the process table a moment before its listening
+        # socket is: a restart right away found the port "held by a process from elsewhere".
+        host, port = _address(settings, service)
+        deadline = time.monotonic() + 30
+        while _port_open(host, port) and time.monotonic() < deadline:
+            time.sleep(0.2)
         return True
 
 
