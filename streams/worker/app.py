@@ -30,6 +30,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from rules.decision import needs_review
 from streams.claim import CLAIM_HEADER, claim_header
 from streams.codec import Codec
+from streams.kafka import dead_letter_headers
 from streams.metrics import Metrics
 from streams.settings import Settings
 from streams.worker import history as hist
@@ -171,8 +172,6 @@ def create_app(settings: Settings, codec: Codec, ref: Enrichment, metrics: Metri
     engine = ref.engine
 
     async def dead_letter(msg: Any, reason: str, detail: object) -> None:
-        from streams.kafka import dead_letter_headers
-
         metrics.dead_letters_total.labels(reason).inc()
         await dlq.send(key=msg.key, value=msg.value, headers=dead_letter_headers(
             reason, detail, msg.topic, msg.partition, msg.offset))
@@ -209,9 +208,11 @@ def create_app(settings: Settings, codec: Codec, ref: Enrichment, metrics: Metri
                 kept = {hist.identity(v) for v in result.visits}
                 for gone in {hist.identity(v) for v in before} - kept:
                     stored.pop(stored_key(gone), None)
-                if not result.replayed:
-                    stored[stored_key(hist.identity(result.claim))] = msg.value
                 visits[key] = hist.dumps(result.visits)
+            mine = hist.identity(result.claim)
+            # Only for a visit the history keeps; also on a replay: a crash may have lost it.
+            if hist.find(result.visits, mine) is not None and stored.get(stored_key(mine)) is None:
+                stored[stored_key(mine)] = msg.value
             if result.rejudged:
                 changed = result.rejudge_changed
                 metrics.rejudged_total.labels("false").inc(result.rejudged - changed)
