@@ -4,8 +4,8 @@ A marked test gets the declared service started (or reused) before it runs — o
 and, through ``tests/integration/conftest.py``'s ``isolated``, its own topics and database,
 deleted afterwards. A test without the marker cannot reach the service: the Kafka clients
 (confluent-kafka, aiokafka), ClickHouse connections and sockets to the services' ports fail
-with a message naming the marker to add. A test that catches that error still fails, at
-teardown, so a swallowed connection attempt cannot pass unnoticed.
+with a message naming the marker to add. A test that catches that error fails all the same, so
+a swallowed connection attempt cannot pass unnoticed.
 
 Nothing skips: a service that cannot start is an error of every test that declared it.
 """
