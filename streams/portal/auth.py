@@ -5,25 +5,13 @@ Key format ``hrv_<id>_<secret>``: ``id`` (16 hex) finds the entry without trying
 entry, never the key. A salted SHA-256 is enough here because the secret is 256 random bits
 (nothing to guess, unlike a password), and it keeps the per-request check at microseconds.
 
-Roles and scopes (a request names the facility ``MA_CSKCB`` it acts on):
-- ``facility``: scope is its own 5-character MA_CSKCB; only that facility.
-- ``district``: scope ``PP-DDD`` (province code, 3-digit district code of the national list of
-  administrative units, e.g. ``01-001``); the facilities the facility register assigns to it.
-- ``province``: scope is a 2-digit province code; facilities whose code starts with it.
-- ``central``: scope ``*``; every facility.
-
-Why a register for districts: MA_CSKCB encodes only the province (its first 2 digits), so which
-district a facility belongs to is data the agency keeps. ``FacilityRegister`` reads it from a CSV
-file ``facility,district`` (``settings.portal_facility_register``) when the keys are loaded; a
-district key lists its facilities then, so a register change takes effect on restart, as a key
-change does. A row whose district lies in another province than the facility code is refused.
+Roles and scopes, and the facility register that districts need: streams/jurisdiction.py.
 
 File shape: ``{"keys": [{"id", "name", "role", "scope", "salt", "sha256", "created"}]}``.
 """
 
 from __future__ import annotations
 
-import csv
 import hashlib
 import hmac
 import json
@@ -35,19 +23,24 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-ROLES = ("facility", "district", "province", "central")
-_FACILITY = re.compile(r"[0-9A-Za-z]{5}")
-_DISTRICT = re.compile(r"[0-9]{2}-[0-9]{3}")
-_SCOPES = {"facility": _FACILITY, "district": _DISTRICT, "province": re.compile(r"[0-9]{2}"),
-           "central": re.compile(r"\*")}
-_SCOPE_HELP = {"facility": "a 5-character MA_CSKCB",
-               "district": "province-district code PP-DDD such as 01-001",
-               "province": "a 2-digit province code", "central": "'*'"}
+from streams.jurisdiction import (
+    AGENCY_ROLES,
+    ROLES,
+    FacilityRegister,
+    Jurisdiction,
+    JurisdictionError,
+    check,
+)
+
+__all__ = ["ROLES", "Credential", "CredentialError", "Credentials", "FacilityRegister",
+           "add_credential", "check"]
+
 _KEY = re.compile(r"hrv_([0-9a-f]{16})_([A-Za-z0-9_-]{20,})")
 
 
-class CredentialError(ValueError):
-    """A bad credential file entry or ``add_credential`` argument; the message names it."""
+# A bad credential file entry or ``add_credential`` argument; the message names it. The
+# same class as the register's errors, so one ``except`` covers loading keys and register.
+CredentialError = JurisdictionError
 
 
 @dataclass(frozen=True)
@@ -59,65 +52,12 @@ class Credential:
 
     def covers(self, facility: str) -> bool:
         """May this credential act on ``facility``'s data?"""
-        if self.role == "central":
-            return True
-        if self.role == "province":
-            return facility[:2] == self.scope
-        if self.role == "district":
-            return facility in self.area
-        return facility == self.scope
+        return Jurisdiction(self.role, self.scope, self.area).covers(facility)
 
     @property
     def appraiser(self) -> bool:
         """Agency roles (district, province, central) may unlock a claim for replacement."""
-        return self.role in ("district", "province", "central")
-
-
-class FacilityRegister:
-    """Which district each facility belongs to (``facility -> PP-DDD``)."""
-
-    def __init__(self, districts: dict[str, str] | None = None) -> None:
-        self._district = dict(districts or {})
-
-    def __len__(self) -> int:
-        return len(self._district)
-
-    def district(self, facility: str) -> str | None:
-        return self._district.get(facility)
-
-    def facilities(self, district: str) -> frozenset[str]:
-        return frozenset(f for f, d in self._district.items() if d == district)
-
-    @classmethod
-    def load(cls, path: Path) -> FacilityRegister:
-        """Read the CSV ``facility,district`` (header row first); a missing file is an empty
-        register: district keys then cover no facility."""
-        if not path.exists():
-            return cls()
-        districts: dict[str, str] = {}
-        with path.open(encoding="utf-8-sig", newline="") as f:
-            rows = csv.reader(f)
-            header = [h.strip().lower() for h in next(rows, [])]
-            if header[:2] != ["facility", "district"]:
-                raise CredentialError(f"{path}: line 1: expected the header 'facility,district'")
-            for line, row in enumerate(rows, 2):
-                if not row or not "".join(row).strip():
-                    continue
-                facility, district = (row + ["", ""])[0].strip(), (row + ["", ""])[1].strip()
-                where = f"{path}: line {line}"
-                if not _FACILITY.fullmatch(facility):
-                    raise CredentialError(f"{where}: facility: {facility!r} is not a "
-                                          "5-character MA_CSKCB")
-                if not _DISTRICT.fullmatch(district):
-                    raise CredentialError(f"{where}: district: {district!r} is not PP-DDD")
-                if facility[:2] != district[:2]:
-                    raise CredentialError(f"{where}: district {district} is not in the province "
-                                          f"of facility {facility} ({facility[:2]})")
-                if districts.get(facility, district) != district:
-                    raise CredentialError(f"{where}: facility {facility} is already in district "
-                                          f"{districts[facility]}")
-                districts[facility] = district
-        return cls(districts)
+        return self.role in AGENCY_ROLES
 
 
 @dataclass(frozen=True)
@@ -129,15 +69,6 @@ class _Entry:
 
 def _digest(salt: bytes, secret: str) -> bytes:
     return hashlib.sha256(salt + secret.encode("utf-8")).digest()
-
-
-def check(role: str, scope: str) -> None:
-    """Raise ``CredentialError`` unless ``role``/``scope`` are a valid pair."""
-    if role not in ROLES:
-        raise CredentialError(f"role: {role!r} is not one of {', '.join(ROLES)}")
-    if not _SCOPES[role].fullmatch(scope):
-        raise CredentialError(f"scope: {scope!r} is not valid for role {role} "
-                              f"(expected {_SCOPE_HELP[role]})")
 
 
 class Credentials:
