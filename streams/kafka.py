@@ -71,10 +71,25 @@ def catalog_topics(settings: Settings) -> dict[str, str]:
             for t in _catalogue(settings) if t.get("entry_kind")}
 
 
-def create_topics(settings: Settings) -> list[str]:
-    """Create every catalogue topic that does not exist yet; returns the ones created."""
+def create_topics(settings: Settings, wait: float = 300.0) -> list[str]:
+    """Create every catalogue topic that does not exist yet; returns the ones created.
+
+    Every process calls this first, so it waits (up to ``wait`` seconds, saying so) for a broker
+    that is down or restarting: a process started during a broker outage then begins when the
+    broker is back, instead of exiting with a transport error."""
     admin = AdminClient({"bootstrap.servers": settings.bootstrap})
-    existing = set(admin.list_topics(timeout=10).topics)
+    deadline, told = time.monotonic() + wait, 0.0
+    while True:
+        try:
+            existing = set(admin.list_topics(timeout=10).topics)
+            break
+        except KafkaException:
+            if time.monotonic() > deadline:
+                raise
+            if time.monotonic() - told > 30:
+                print(f"waiting for Kafka at {settings.bootstrap}...", flush=True)
+                told = time.monotonic()
+            time.sleep(1.0)
     new = [NewTopic(s["name"], num_partitions=s["partitions"], replication_factor=1,
                     config=s["config"]) for s in topic_specs(settings) if s["name"] not in existing]
     if not new:
