@@ -67,6 +67,20 @@ def amend(decision: Record, extra_hits: Sequence[Hit], decided_at: datetime) -> 
     return amended
 
 
+def hit_keys(hits: Sequence[Record]) -> list[str]:
+    """A stable name per hit of a decision, ``code|table|line|occurrence`` (line 0 for a
+    claim-level hit; occurrence counts hits sharing code, table and line, in order), by which
+    an appraiser's review settles or clears it."""
+    seen: dict[tuple[str, str, int], int] = {}
+    keys = []
+    for h in hits:
+        at = (h["code"], h.get("table") or "XML1", h.get("line") or 0)
+        n = seen.get(at, 0)
+        seen[at] = n + 1
+        keys.append(f"{at[0]}|{at[1]}|{at[2]}|{n}")
+    return keys
+
+
 def needs_review(decision: Record) -> bool:
     """True when an appraiser must look (any WARNING hit): such decisions go to hi.warnings."""
     return any(h["severity"] == Severity.WARNING.value for h in decision["hits"])

@@ -53,6 +53,35 @@ def _sink(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def _console(settings: Settings, args: argparse.Namespace) -> int:
+    if args.action == "add-user":
+        import getpass
+        import os
+
+        from streams.web.accounts import AccountError, add_account
+
+        if not (args.user and args.role and args.scope):
+            print("hireview console add-user: --user, --role and --scope are required",
+                  file=sys.stderr)
+            return 2
+        # From the environment for scripts, else asked for (never on the command line, where
+        # other users of the machine could read it).
+        password = os.environ.get("HIREVIEW_NEW_PASSWORD") or getpass.getpass("password: ")
+        try:
+            add_account(settings.web_accounts_path, args.user, args.name or args.user,
+                        args.role, args.scope, password)
+        except AccountError as exc:
+            print(f"hireview console add-user: {exc}", file=sys.stderr)
+            return 2
+        print(f"account {args.user} ({args.role} {args.scope}) saved in "
+              f"{settings.web_accounts_path}")
+        return 0
+    from streams.web.run import serve
+
+    serve(settings)
+    return 0
+
+
 def _simulate(settings: Settings, args: argparse.Namespace) -> int:
     from streams.sim.publish import simulate_and_publish
 
@@ -187,6 +216,14 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--scope", help="add-key: facility code, district PP-DDD (its facilities "
                    "come from the facility register), 2-digit province code, or *")
     s.set_defaults(run=_portal)
+
+    s = sub.add_parser("console", help="the web app (appraisers' console) and its accounts")
+    s.add_argument("action", nargs="?", default="serve", choices=["serve", "add-user"])
+    s.add_argument("--user", help="add-user: sign-in name (a-z, 0-9, _ and -)")
+    s.add_argument("--name", help="add-user: the person's full name, as pages show it")
+    s.add_argument("--role", help="add-user: district, province or central")
+    s.add_argument("--scope", help="add-user: district PP-DDD, 2-digit province code, or *")
+    s.set_defaults(run=_console)
 
     s = sub.add_parser("simulate", help="publish synthetic catalogs, cards and claims")
     s.add_argument("--claims", type=int, default=1000, help="number of claims")

@@ -90,6 +90,19 @@ class Settings(BaseSettings):
                                            description="CSV facility,district (PP-DDD): the "
                                            "facilities each district key covers")
 
+    # --- web app (hireview console: appraisers' console, later fund and ops pages) ----------
+    web_host: str = Field("127.0.0.1", description="Bind address of the web app")
+    web_port: int = Field(36090, description="HTTP port of the web app")
+    web_accounts: Path | None = Field(None, description="Appraiser accounts file (hashed "
+                                      "passwords, roles); default <state_dir>/web/accounts.json")
+    web_session_hours: float = Field(8.0, gt=0, description="A sign-in lasts this long")
+    web_take_minutes: float = Field(5.0, gt=0, description="A claim opened by an appraiser "
+                                    "shows as taken this long unless renewed by the open page")
+    web_explanation_days: int = Field(10, ge=1, description="Default days a facility has to "
+                                      "answer a request for explanation")
+    web_clock_seconds: float = Field(30.0, gt=0, description="Seconds between two checks for "
+                                     "overdue explanation requests")
+
     # --- replay (hireview replay, streams/replay/run.py) ------------------------------------
     replay_workers: int = Field(1, ge=1, description="Processes of a replay (persons split by "
                                 "hash); --workers overrides")
@@ -107,6 +120,15 @@ class Settings(BaseSettings):
     @property
     def bootstrap(self) -> str:
         return f"{self.kafka_host}:{self.kafka_port}"
+
+    @property
+    def web_dir(self) -> Path:
+        """The web app's state: accounts, the session signing key, revoked sessions."""
+        return self.state_dir / "web"
+
+    @property
+    def web_accounts_path(self) -> Path:
+        return self.web_accounts or self.web_dir / "accounts.json"
 
     def topic(self, name: str) -> str:
         """Full topic name for a catalogue name such as ``hi.claims``."""
