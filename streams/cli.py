@@ -128,6 +128,11 @@ def _bench(settings: Settings, args: argparse.Namespace) -> int:
 
         return run_rules_bench(settings, claims=args.claims, workers=args.workers,
                                replay=not args.no_replay, as_json=args.json)
+    if args.target == "console":
+        from streams.bench.console import run_console_bench
+
+        return run_console_bench(settings, steady=args.rate, burst=args.burst,
+                                 burst_seconds=args.burst_seconds, pages=args.pages)
     from streams.bench.pipeline import run_bench
 
     return run_bench(settings, claims=args.claims, as_json=args.json)
@@ -241,7 +246,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     s = sub.add_parser("bench", help="benchmarks: the pipeline (default), the portal, the rules")
     s.add_argument("target", nargs="?", default="pipeline",
-                   choices=["pipeline", "portal", "rules"])
+                   choices=["pipeline", "portal", "rules", "console"])
     s.add_argument("--envelopes", type=int, default=3000, help="portal: outpatient envelopes")
     s.add_argument("--heavy", type=int, default=60, help="portal: 800-line inpatient envelopes")
     s.add_argument("--clients", type=int, default=8, help="portal: concurrent HTTP clients")
@@ -249,6 +254,10 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--workers", type=int, default=2, help="rules: replay processes")
     s.add_argument("--no-replay", action="store_true", help="rules: engine figures only")
     s.add_argument("--claims", type=int, default=20000)
+    s.add_argument("--rate", type=int, default=50, help="console: steady warnings per second")
+    s.add_argument("--burst", type=int, default=200, help="console: burst warnings per second")
+    s.add_argument("--burst-seconds", type=int, default=30, help="console: burst length")
+    s.add_argument("--pages", type=int, default=3, help="console: open pages")
     s.add_argument("--json", action="store_true", help="print figures as JSON")
     s.set_defaults(run=_bench)
 

@@ -12,7 +12,17 @@
   const live = document.getElementById("q-live");
   let selected = null;
   let drawPending = false;
-  window.hireviewQueue = { rows, received: 0 }; // read by the browser tests and the bench
+  // Read by the browser tests and `hireview bench console`: when each claim first arrived, and
+  // the longest gap between two animation frames (the page's responsiveness under a burst).
+  const stats = { rows, received: 0, arrivals: new Map(), maxFrameGap: 0, frames: 0 };
+  window.hireviewQueue = stats;
+  (function frame(last) {
+    requestAnimationFrame((t) => {
+      if (last !== null) stats.maxFrameGap = Math.max(stats.maxFrameGap, t - last);
+      stats.frames += 1;
+      frame(t);
+    });
+  })(null);
 
   const money = (v) => new Intl.NumberFormat(lang === "vi" ? "vi-VN" : "en-US",
     { maximumFractionDigits: 0 }).format(Math.round(v)) + " ₫";
@@ -90,9 +100,12 @@
 
   function apply(list, reset) {
     if (reset) rows.clear();
-    for (const row of list) rows.set(row.key, row);
-    window.hireviewQueue.received += list.length;
-    window.hireviewQueue.lastAt = Date.now();
+    const now = Date.now();
+    for (const row of list) {
+      rows.set(row.key, row);
+      if (!stats.arrivals.has(row.key)) stats.arrivals.set(row.key, now);
+    }
+    stats.received += list.length;
     schedule();
   }
 
