@@ -88,6 +88,9 @@ TEXT: dict[str, tuple[str, str]] = {
     "claim.rejected": ("Từ chối", "Rejected"),
     "claim.not_stored": ("Hồ sơ chưa được lưu vào kho dữ liệu; tải lại sau giây lát.",
                          "The claim is not in the store yet; reload in a moment."),
+    "store.problem": ("Không đọc được kho dữ liệu (ClickHouse); một phần thông tin chưa hiển thị.",
+                      "The data store (ClickHouse) could not be read; part of this page is "
+                      "missing."),
     "claim.findings": ("Kết quả kiểm tra tự động", "Automatic findings"),
     "claim.drugs": ("Thuốc (XML2)", "Drugs (XML2)"),
     "claim.services": ("Dịch vụ kỹ thuật và vật tư (XML3)", "Services and supplies (XML3)"),
@@ -113,6 +116,7 @@ TEXT: dict[str, tuple[str, str]] = {
     "col.who": ("Người thực hiện", "By"),
     "col.action": ("Thao tác", "Action"),
     "col.note": ("Ghi chú", "Note"),
+    "col.finding": ("Nội dung", "Finding"),
     "act.title": ("Quyết định giám định", "Appraisal decision"),
     "act.note": ("Ghi chú (bắt buộc)", "Note (required)"),
     "act.CONFIRM": ("Đồng ý kết quả tự động", "Confirm automatic decision"),

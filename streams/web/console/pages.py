@@ -6,6 +6,7 @@ Jurisdiction is checked on every route that names a claim (page, take, action) a
 
 
 import asyncio
+import logging
 import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
@@ -23,6 +24,7 @@ from streams.web.console.store import ConsoleStore
 from streams.web.shell import Caller, Shell
 
 Record = dict[str, Any]
+log = logging.getLogger("hireview.web")
 POLL = 0.1  # seconds between two looks at the queue's sequence number by an open stream
 KEEPALIVE = 15.0
 
@@ -108,7 +110,8 @@ def console_router(shell: Shell, console: Console) -> APIRouter:
                    who: SignedIn) -> HTMLResponse:
         entry = entry_for(who, facility, claim_id, version)
         decision = entry.decision
-        claim = console.store.claim(facility, claim_id, version)
+        problems: list[str] = []
+        claim = _stored(problems, console.store.claim, facility, claim_id, version)
         keys = hit_keys(decision["hits"])
         pending = {k for k, _ in pending_hits(decision)}
         hits = [{**h, "key": k, "pending": k in pending,
@@ -118,8 +121,10 @@ def console_router(shell: Shell, console: Console) -> APIRouter:
         return shell.render(
             request, who, "claim.html", entry=entry, decision=decision, claim=claim,
             hits=hits, marked=marked, row=entry.row(time.time()),
-            visits=console.store.visits(decision["person_key"], facility, claim_id),
-            revisions=_revisions(console.store, entry), trail=entry.reviews,
+            visits=_stored(problems, console.store.visits, decision["person_key"], facility,
+                           claim_id) or [],
+            revisions=_revisions(problems, console.store, entry), trail=entry.reviews,
+            store_problem=bool(problems),
             take_seconds=console.take_seconds, explanation_days=console.explanation_days)
 
     @router.post("/api/console/claims/{facility}/{claim_id}/{version}/take")
@@ -165,15 +170,29 @@ def console_router(shell: Shell, console: Console) -> APIRouter:
 
     @router.get("/quality", response_class=HTMLResponse)
     def quality(request: Request, who: SignedIn) -> HTMLResponse:
-        return shell.render(request, who, "quality.html", rules=console.store.rule_quality())
+        problems: list[str] = []
+        rules = _stored(problems, console.store.rule_quality) or []
+        return shell.render(request, who, "quality.html", rules=rules,
+                            store_problem=bool(problems))
 
     return router
 
 
-def _revisions(store: ConsoleStore, entry: Entry) -> list[Record]:
+def _stored(problems: list[str], read: Callable[..., Any], *args: Any) -> Any:
+    """A ClickHouse read for a page; when ClickHouse fails the page still shows what the queue
+    holds (the live decision, the trail) and says what is missing, instead of a 500."""
+    try:
+        return read(*args)
+    except Exception as exc:  # network or server error: logged, named on the page
+        log.warning("ClickHouse read %s failed: %s", getattr(read, "__name__", read), exc)
+        problems.append(str(exc))
+        return None
+
+
+def _revisions(problems: list[str], store: ConsoleStore, entry: Entry) -> list[Record]:
     """Stored revisions, plus the live one when the sink has not landed it yet."""
     d = entry.decision
-    out = store.revisions(d["facility"], d["claim_id"], d["version"])
+    out = _stored(problems, store.revisions, d["facility"], d["claim_id"], d["version"]) or []
     if not out or out[-1]["revision"] < d["revision"]:
         out.append({"revision": d["revision"], "outcome": d["outcome"],
                     "requested": d["requested"], "approved": d["approved"],

@@ -26,9 +26,15 @@
 
   const money = (v) => new Intl.NumberFormat(lang === "vi" ? "vi-VN" : "en-US",
     { maximumFractionDigits: 0 }).format(Math.round(v)) + " ₫";
-  const when = (ms) => new Date(ms).toLocaleString(lang === "vi" ? "vi-VN" : "en-GB",
-    { timeZone: "Asia/Ho_Chi_Minh", day: "2-digit", month: "2-digit", hour: "2-digit",
-      minute: "2-digit" });
+  // dd/mm hh:mm in Vietnam time, whatever the browser's zone and locale (the year when not
+  // this year's), the way the agency writes dates.
+  const parts = new Intl.DateTimeFormat("en-GB", { timeZone: "Asia/Ho_Chi_Minh", year: "numeric",
+    month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit", hour12: false });
+  const thisYear = new Date().getFullYear().toString();
+  const when = (ms) => {
+    const p = Object.fromEntries(parts.formatToParts(new Date(ms)).map((x) => [x.type, x.value]));
+    return `${p.day}/${p.month}${p.year === thisYear ? "" : "/" + p.year} ${p.hour}:${p.minute}`;
+  };
   const esc = (s) => String(s).replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;",
     ">": "&gt;", '"': "&quot;", "'": "&#39;" }[c]));
 
