@@ -11,7 +11,7 @@ import logging
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 from urllib.parse import quote
 
 from fastapi import APIRouter, FastAPI, Form, Request
@@ -74,7 +74,7 @@ class Shell:
         return who
 
     @staticmethod
-    def refuse(who: Caller | None, status: int, reason: str, detail: str) -> None:
+    def refuse(who: Caller | None, status: int, reason: str, detail: str) -> NoReturn:
         user = (f"{who.account.user} ({who.account.role} {who.account.scope})" if who
                 else "anonymous")
         log.warning("refused: %s: %s: %s", user, reason, detail)

@@ -58,7 +58,6 @@ def console_router(shell: Shell, console: Console) -> APIRouter:
         if entry is None:
             shell.refuse(who, 404, "not_found", f"no claim {facility}/{claim_id}/{version} "
                          "in the review queue")
-        assert entry is not None
         return entry
 
     @router.get("/", response_model=None)
@@ -160,7 +159,6 @@ def console_router(shell: Shell, console: Console) -> APIRouter:
                                   who.account.role, datetime.now(UTC), console.explanation_days)
         except ActionError as exc:
             shell.refuse(who, 422, "invalid_action", str(exc))
-            raise
         holder = entry.taken_by if entry.taken_until > time.time() else None
         if holder not in (None, who.account.user):
             shell.refuse(who, 409, "taken", f"{holder} has this claim open")
