@@ -100,8 +100,15 @@
     more.textContent = more.dataset.text.replace("{shown}", MAX_ROWS).replace("{total}", count);
   }
 
+  // At most 4 redraws a second: under a burst the rows arrive every 100 ms, and redrawing the
+  // table for each batch would keep the main thread busy (key presses would wait).
+  const MIN_REDRAW_MS = 250;
+  let lastDraw = 0;
   function schedule() {
-    if (!drawPending) { drawPending = true; requestAnimationFrame(draw); }
+    if (drawPending) return;
+    drawPending = true;
+    const wait = Math.max(0, lastDraw + MIN_REDRAW_MS - performance.now());
+    setTimeout(() => requestAnimationFrame(() => { lastDraw = performance.now(); draw(); }), wait);
   }
 
   function apply(list, reset) {
