@@ -22,7 +22,7 @@ SCHEMAS = AVRO / "schemas"
 EXAMPLES = sorted(AVRO.glob("examples/*/*.json"))
 V0_DIR = AVRO / "examples" / "claim" / "_v0"
 TOPICS: list[dict[str, Any]] = yaml.safe_load((AVRO / "topics.yaml").read_text())["topics"]
-CLAIMS_FAMILY = {"hi.claims", "hi.decisions", "hi.warnings"}
+CLAIMS_FAMILY = {"hi.claims", "hi.decisions", "hi.warnings", "hi.reviews"}
 INTERNAL = {"hi.claims.dlq", "hi.sink.dlq", "hi.receipts", "hi.practice", "hi.amendments"}
 REFERENCE = {"hi.catalog.drugs", "hi.catalog.services", "hi.catalog.supplies",
              "hi.catalog.staff", "hi.catalog.equipment", "hi.cards"}
