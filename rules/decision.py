@@ -30,9 +30,12 @@ def decide(
     decided_at: datetime,
     revision: int = 1,
     carried: Sequence[Record] = (),
+    reviewed: Record | None = None,
 ) -> Record:
     """The decision on ``claim`` given the engine's ``hits`` (plus ``carried`` hit records
-    that other claims added by amendment, kept when the claim is re-appraised)."""
+    that other claims or appraisers added, kept when the claim is re-appraised). ``reviewed``:
+    the decision this one replaces, whose appraiser-settled and cleared hit keys still apply to
+    the hits that are found again (an automatic revision never undoes a review)."""
     header = claim["header"]
     records = [*(h.to_record() for h in hits), *carried]
     partial = Severity.PARTIAL.value
@@ -48,8 +51,13 @@ def decide(
         "decided_at": decided_at,
         "service_date": header["ngay_vao"].date(),
         "rules_version": rules_version,
+        "reviewed_by": "",
+        "review_id": "",
     }
-    decision.update(_settle(header["t_bhtt"], records, caps))
+    keys = set(hit_keys(records))
+    settled = [k for k in (reviewed or {}).get("settled", ()) if k in keys]
+    cleared = [k for k in (reviewed or {}).get("cleared", ()) if k in keys]
+    decision.update(_settle(header["t_bhtt"], records, caps, settled, cleared))
     return decision
 
 
@@ -61,10 +69,21 @@ def amend(decision: Record, extra_hits: Sequence[Hit], decided_at: datetime) -> 
     hits amended in today, XC02 warnings, move no line money.)
     """
     records = [*decision["hits"], *(h.to_record() for h in extra_hits)]
-    caps = {(a["table"], a["line"]): a["requested"] for a in decision["adjustments"]}
-    amended = {**decision, "revision": decision["revision"] + 1, "decided_at": decided_at}
-    amended.update(_settle(decision["requested"], records, caps))
+    amended = {**decision, "revision": decision["revision"] + 1, "decided_at": decided_at,
+               "reviewed_by": "", "review_id": ""}
+    amended.update(resettle(decision, records))
     return amended
+
+
+def resettle(decision: Record, hits: list[Record], settled: Sequence[str] | None = None,
+             cleared: Sequence[str] | None = None) -> Record:
+    """Outcome, amounts and adjustments of ``decision`` with ``hits`` (and settled/cleared
+    keys, default: the decision's own). Line caps come from the earlier adjustments and from
+    the hits' own line amounts (see :func:`amend`)."""
+    caps = {(a["table"], a["line"]): a["requested"] for a in decision["adjustments"]}
+    return _settle(decision["requested"], hits, caps,
+                   decision.get("settled", []) if settled is None else settled,
+                   decision.get("cleared", []) if cleared is None else cleared)
 
 
 def hit_keys(hits: Sequence[Record]) -> list[str]:
@@ -82,8 +101,11 @@ def hit_keys(hits: Sequence[Record]) -> list[str]:
 
 
 def needs_review(decision: Record) -> bool:
-    """True when an appraiser must look (any WARNING hit): such decisions go to hi.warnings."""
-    return any(h["severity"] == Severity.WARNING.value for h in decision["hits"])
+    """True when an appraiser must look (a WARNING hit no appraiser has settled or cleared):
+    such decisions go to hi.warnings."""
+    done = {*decision.get("settled", ()), *decision.get("cleared", ())}
+    return any(h["severity"] == Severity.WARNING.value and k not in done
+               for k, h in zip(hit_keys(decision["hits"]), decision["hits"], strict=True))
 
 
 def _line_caps(claim: Record) -> dict[_LineKey, float]:
@@ -96,19 +118,27 @@ def _cents(value: float) -> int:
     return round(value * 100)
 
 
-def _settle(requested: float, hits: list[Record], caps: dict[_LineKey, float]) -> Record:
-    """Outcome, amounts and adjustments from hit records (see the module docstring)."""
+def _settle(requested: float, hits: list[Record], caps: dict[_LineKey, float],
+            settled: Sequence[str] = (), cleared: Sequence[str] = ()) -> Record:
+    """Outcome, amounts and adjustments from hit records (see the module docstring). Hits
+    whose key is ``cleared`` do not count; a WARNING only makes the outcome WARN while its key
+    is not ``settled``."""
     req = _cents(requested)
-    severities = {h["severity"] for h in hits}
+    gone = set(cleared)
+    keyed = list(zip(hit_keys(hits), hits, strict=True))
+    live = [h for k, h in keyed if k not in gone]
+    marks = {"settled": list(dict.fromkeys(settled)), "cleared": list(dict.fromkeys(cleared))}
+    severities = {h["severity"] for h in live}
     if Severity.REJECT.value in severities:
-        return _result("REJECT", req, req, [], hits)
-    partials = [h for h in hits if h["severity"] == Severity.PARTIAL.value]
+        return {**_result("REJECT", req, req, [], hits), **marks}
+    partials = [h for h in live if h["severity"] == Severity.PARTIAL.value]
     lines = _line_rejections(partials, caps, requested) if partials else []
     rejected = min(sum(_cents(a["rejected"]) for a in lines), max(req, 0))
     if rejected > 0:
-        return _result("PARTIAL_REJECT", req, rejected, lines, hits)
-    outcome = "WARN" if Severity.WARNING.value in severities else "ACCEPT"
-    return _result(outcome, req, 0, [], hits)
+        return {**_result("PARTIAL_REJECT", req, rejected, lines, hits), **marks}
+    done = set(settled) | gone
+    pending = any(h["severity"] == Severity.WARNING.value and k not in done for k, h in keyed)
+    return {**_result("WARN" if pending else "ACCEPT", req, 0, [], hits), **marks}
 
 
 def _line_rejections(

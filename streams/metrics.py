@@ -65,6 +65,10 @@ CATALOGUE: tuple[Declaration, ...] = (
     Declaration("rejudged_total", Counter,
                 "Later claims judged again because an earlier claim of the person arrived after "
                 "them, by whether their decision changed", _WORKER, ("changed",)),
+    Declaration("reviews_total", Counter,
+                "hi.reviews events seen by the worker, by action and result (applied, replayed, "
+                "stale: made on another revision, unknown_claim: not in the history, recorded: "
+                "an action that changes no decision)", _WORKER, ("action", "result")),
     Declaration("appraise_seconds", Histogram, "Decode+enrich+rules time per claim", _WORKER,
                 buckets=(1e-5, 5e-5, 1e-4, 2.5e-4, 5e-4, 1e-3, 5e-3, 0.01, 0.05)),
     Declaration("submit_to_decision_seconds", Histogram,
@@ -126,6 +130,7 @@ class Metrics:
     amendments_total: Counter
     offset_gaps_total: Counter
     rejudged_total: Counter
+    reviews_total: Counter
     appraise_seconds: Histogram
     submit_to_decision_seconds: Histogram
     catalog_entries: Gauge

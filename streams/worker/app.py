@@ -5,6 +5,8 @@
                                  └─ shifts (key: practitioner) ──▶ hi.practice
     hi.practice ──▶ practitioner agent (schedule table): shift overlaps ──▶ hi.amendments
     hi.amendments (key: person) ──▶ amendment agent (history table) ──▶ hi.decisions, hi.warnings
+    hi.reviews (key: person) ──▶ review agent (history table): an appraiser's decision
+                                 ──▶ hi.decisions, hi.warnings (a revision attributed to them)
 
 Every agent reads its topic through the offset guard (streams/worker/guard.py): a partition's
 offsets must arrive without holes, else the worker stops and its restart reads them again.
@@ -28,8 +30,9 @@ from mode import CrashingSupervisor
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from rules.decision import needs_review
+from rules.review import applies
 from streams.claim import CLAIM_HEADER, claim_header
-from streams.codec import Codec
+from streams.codec import Codec, InvalidMessage
 from streams.kafka import dead_letter_headers
 from streams.metrics import Metrics
 from streams.settings import Settings
@@ -44,7 +47,7 @@ from streams.worker.practice import (
     on_shift,
 )
 from streams.worker.practice import shifts_of as practice_shifts
-from streams.worker.processor import DeadLetter, Enrichment, amend_visit, process
+from streams.worker.processor import DeadLetter, Enrichment, amend_visit, process, review_visit
 
 
 @dataclass(frozen=True)
@@ -136,6 +139,7 @@ def create_app(settings: Settings, codec: Codec, ref: Enrichment, metrics: Metri
     dlq = raw_topic("hi.claims.dlq", 1)
     practice = raw_topic("hi.practice", settings.partitions)
     amendments = raw_topic("hi.amendments", settings.partitions)
+    reviews = raw_topic("hi.reviews", settings.partitions)
     visits = app.Table(
         "history",
         key_type=bytes,  # bytes types make faust store raw: history.dumps/loads own the format
@@ -263,6 +267,30 @@ def create_app(settings: Settings, codec: Codec, ref: Enrichment, metrics: Metri
                 visits[msg.key] = hist.dumps(after)
                 await emit(msg.key, amended)
                 metrics.rule_hits_total.labels(a.hit.code).inc()
+            yield None
+
+    @app.agent(reviews, concurrency=1, supervisor_strategy=CrashingSupervisor)
+    async def apply_reviews(stream: faust.StreamT[bytes]) -> AsyncIterator[None]:
+        async for event in checked(stream):
+            msg = event.message
+            try:
+                review = codec.decode(msg.value, "review")
+            except InvalidMessage as exc:
+                await dead_letter(msg, "bad_review", exc)
+                yield None
+                continue
+            action = str(review["action"])
+            if not applies(review):
+                metrics.reviews_total.labels(action, "recorded").inc()
+                yield None
+                continue
+            before = hist.loads(visits.get(msg.key))
+            after, decision, result = review_visit(before, review, datetime.now(UTC))
+            metrics.reviews_total.labels(action, result).inc()
+            if decision is not None:
+                if result == "applied":
+                    visits[msg.key] = hist.dumps(after)
+                await emit(msg.key, decision)
             yield None
 
     @app.page("/metrics")

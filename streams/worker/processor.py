@@ -15,6 +15,7 @@ from rules.base import Hit, RuleInputError
 from rules.context import Context
 from rules.decision import amend, decide, needs_review
 from rules.engine import Engine
+from rules.review import REVIEW_CODE, apply_review
 from streams.codec import InvalidMessage
 from streams.reference.catalog import CardRegistry, CatalogSnapshot
 from streams.worker import history as hist
@@ -130,11 +131,13 @@ def _reappraise(
     ctx = Context(claim=claim, catalog=ref.catalog, cards=ref.cards, history=earlier)
     hits = ref.engine.evaluate(ctx)
     fresh = {(h.code, tuple(sorted(h.inputs.items()))) for h in hits}
-    # Hits other claims added to this decision (amendments): the re-appraisal keeps them.
-    carried = [h for h in old["hits"] if h["code"] in ref.engine.partner_codes
-               and (h["code"], tuple(sorted(h["inputs"].items()))) not in fresh]
+    # Hits other claims added to this decision (amendments) and an appraiser's decisions
+    # (rules/review.py): the re-appraisal keeps them, and the findings the appraiser settled.
+    carried = [h for h in old["hits"] if h["code"] == REVIEW_CODE
+               or (h["code"] in ref.engine.partner_codes
+                   and (h["code"], tuple(sorted(h["inputs"].items()))) not in fresh)]
     decision = decide(claim, hits, ref.engine.version, at, revision=old["revision"] + 1,
-                      carried=carried)
+                      carried=carried, reviewed=old)
     if _verdict(decision) == _verdict(old):
         return Appraisal(claim, old, visits=visits, replayed=True)
     return Appraisal(claim, decision, visits=hist.replace_decision(visits, decision))
@@ -201,3 +204,24 @@ def decode_claim(
             "bad_key", f"key {key!r} does not match person_key {claim['person_key']!r}"
         )
     return claim
+
+
+def review_visit(visits: list[hist.Visit], review: Record, at: datetime
+                 ) -> tuple[list[hist.Visit], Record | None, str]:
+    """Apply an appraiser's decisive ``review`` (rules/review.py) to its claim in ``visits``.
+
+    Returns the new visits, the decision to emit and the result: ``applied``; ``replayed`` (this
+    review made the current revision already: a redelivery after a crash, emitted again because
+    the crash may have come before the emit — the same revision collapses downstream);
+    ``stale`` (made on another revision) or ``unknown_claim`` (not in the history), with no
+    decision."""
+    visit = hist.find(visits, (review["facility"], review["claim_id"], review["version"]))
+    if visit is None:
+        return visits, None, "unknown_claim"
+    current = visit["decision"]
+    if current.get("review_id") == review["review_id"]:
+        return visits, current, "replayed"
+    revised = apply_review(current, review, at)
+    if revised is None:
+        return visits, None, "stale"
+    return hist.replace_decision(visits, revised), revised, "applied"

@@ -74,7 +74,7 @@ def rejudge_later(
         if sorted(map(hit_key, records)) == sorted(map(hit_key, decision["hits"])):
             continue
         new = decide(later, [], ref.engine.version, at, revision=decision["revision"] + 1,
-                     carried=records)
+                     carried=records, reviewed=decision)
         visits = hist.replace_decision(visits, new)
         revised.append(new)
     return visits, revised, judged

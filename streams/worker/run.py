@@ -73,7 +73,7 @@ def run_worker(settings: Settings) -> None:
                      settings.history_min_visits)
     if settings.worker_faust_fixes:
         faust_fixes.install(settings.topic(t)
-                            for t in ("hi.claims", "hi.practice", "hi.amendments"))
+                            for t in ("hi.claims", "hi.practice", "hi.amendments", "hi.reviews"))
     worker = create_app(settings, codec, ref, metrics)
     # faust creates missing changelogs itself, but right after creation the metadata can still
     # show 0 partitions and the agent then crashes with PartitionsMismatch: create them first.
