@@ -1,7 +1,8 @@
 """The offset guard: every partition of the worker's inputs must arrive without holes.
 
 hi.claims, hi.practice, hi.amendments and hi.reviews are neither compacted nor transactional, so
-their offsets are dense: after offset N of a partition the next record is N + 1. A larger offset means
+their offsets are dense: after offset N of a partition the next record is N + 1. A larger offset
+means
 records were lost between Kafka and the agent (the faust bug in streams/worker/faust_fixes.py was
 one such path; the guard does not trust that it was the only one). A smaller offset is a replay
 (at-least-once redelivery after a seek to the committed offset) and is fine.
