@@ -2,9 +2,8 @@
 
 hi.claims, hi.practice, hi.amendments and hi.reviews are neither compacted nor transactional, so
 their offsets are dense: after offset N of a partition the next record is N + 1. A larger offset
-means
-records were lost between Kafka and the agent (the faust bug in streams/worker/faust_fixes.py was
-one such path; the guard does not trust that it was the only one). A smaller offset is a replay
+means records were lost between Kafka and the agent (the faust bug in streams/worker/faust_fixes.py
+was one such path; the guard does not trust that it was the only one). A smaller offset is a replay
 (at-least-once redelivery after a seek to the committed offset) and is fine.
 
 The first record of a partition in a consumer generation is compared with where consumption must
