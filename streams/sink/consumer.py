@@ -1,4 +1,4 @@
-"""The ClickHouse sink: ``hi.claims`` and ``hi.decisions`` → ClickHouse tables.
+"""The ClickHouse sink: ``hi.claims``, ``hi.decisions`` and ``hi.reviews`` → ClickHouse tables.
 
 Pipeline, in the shape of Snuba/arroyo (consume → process → batch → write → commit):
 
@@ -32,13 +32,15 @@ from streams.kafka import DeliveryFailed, Outbox, Pending, dead_letter_headers, 
 from streams.metrics import Metrics
 from streams.settings import Settings
 from streams.sink.payload_json import load_layout
-from streams.sink.rows import TABLE_COLUMNS, Row, claim_tables, decision_tables, payload_row
+from streams.sink.review_rows import TRAIL_COLUMNS, decision_trail_tables, review_tables
+from streams.sink.rows import TABLE_COLUMNS, Row, claim_tables, payload_row
 
 log = logging.getLogger(__name__)
 
 Partition = tuple[str, int]
 Tables = Mapping[str, Sequence[Row]]
 Decode = Callable[[str, bytes], dict[str, Any]]
+COLUMNS = {**TABLE_COLUMNS, **TRAIL_COLUMNS}
 DLQ_TOPIC = "hi.sink.dlq"
 
 
@@ -165,7 +167,7 @@ def insert_tables(client: Client, tables: Tables, settings: Mapping[str, Any] | 
     """One INSERT per non-empty table, with the columns of ``TABLE_COLUMNS``."""
     for table, rows in tables.items():
         if rows:
-            insert_rows(client, table, TABLE_COLUMNS[table], rows, settings)
+            insert_rows(client, table, COLUMNS[table], rows, settings)
 
 
 class DeadLetters:
@@ -196,7 +198,7 @@ class DeadLetters:
 
 
 class Sink:
-    """One consumer of hi.claims + hi.decisions feeding a BatchWriter (see the module doc)."""
+    """One consumer of hi.claims, hi.decisions and hi.reviews feeding a BatchWriter."""
 
     def __init__(self, settings: Settings, decode: Decode, metrics: Metrics,
                  stop: threading.Event, client: Client | None = None) -> None:
@@ -207,7 +209,8 @@ class Sink:
         # claim_payloads follow its layout (streams.sink.payload_json).
         self._json_layout = load_layout(settings.avro_dir / "schemas")
         self._builders = {settings.topic("hi.claims"): claim_tables,
-                          settings.topic("hi.decisions"): decision_tables}
+                          settings.topic("hi.decisions"): decision_trail_tables,
+                          settings.topic("hi.reviews"): review_tables}
         self._consumer = Consumer({
             "bootstrap.servers": settings.bootstrap, "group.id": settings.sink_group,
             # Static membership: a restarted sink takes its place back at once instead of

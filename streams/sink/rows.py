@@ -36,6 +36,7 @@ DECISION_COLUMNS = (
     "submitted_at", "decided_at", "decided_at_ms", "service_date", "outcome", "requested",
     "approved", "rejected", "rules_version", "hit_codes", "hit_count", "warned", "ver",
     "ingested_at",
+    "reviewed_by", "review_id",  # added by 0011_reviews (appended last)
 )
 HIT_COLUMNS = (
     "facility", "claim_id", "version", "revision", "code", "rule_version", "severity", "title",
@@ -52,7 +53,7 @@ TABLE_COLUMNS: dict[str, tuple[str, ...]] = {
     "claims": CLAIM_COLUMNS, "claim_lines": LINE_COLUMNS,
     "decisions": DECISION_COLUMNS, "rule_hits": HIT_COLUMNS,
     "claim_payloads": PAYLOAD_COLUMNS,
-}
+}  # + the review trail's tables: streams/sink/review_rows.py (TRAIL_COLUMNS)
 
 INPATIENT_VISIT_TYPES = frozenset({"03", "04", "09"})
 SUPPLY_GROUPS = frozenset({10, 11})
@@ -269,6 +270,8 @@ def decision_rows(decision: Mapping[str, Any], now: datetime) -> tuple[Row, list
         # ver = revision: the highest revision wins; a replay (same revision) collapses.
         "ver": revision,
         "ingested_at": now,
+        "reviewed_by": decision.get("reviewed_by", ""),
+        "review_id": decision.get("review_id", ""),
     }
     return row, hits
 

@@ -13,6 +13,7 @@ import pytest
 from streams.clickhouse import db
 from streams.settings import ROOT, Settings
 from streams.sink.consumer import insert_tables
+from streams.sink.review_rows import TRAIL_COLUMNS
 from streams.sink.rows import TABLE_COLUMNS, claim_tables, decision_tables
 from tests.unit.sink.test_sink_rows import NOW, make_claim, make_decision, make_hit
 
@@ -38,7 +39,7 @@ def test_migrations_apply_on_a_fresh_database_and_rerun_is_a_no_op(isolated: Set
 def test_table_columns_are_what_the_sink_inserts(isolated: Settings) -> None:
     db.migrate(isolated, progress=lambda _m: None)
     client = db.connect(isolated)
-    for table, columns in TABLE_COLUMNS.items():
+    for table, columns in {**TABLE_COLUMNS, **TRAIL_COLUMNS}.items():
         got = client.execute(f"DESCRIBE TABLE {table}")  # in column order (18.16 and later)
         assert tuple(row[0] for row in got) == columns, table
 

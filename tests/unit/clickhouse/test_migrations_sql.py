@@ -12,10 +12,12 @@ from streams.clickhouse.db import Migration, MigrationError, load_migrations, sp
 from streams.replay.core import REPLAY_COLUMNS
 from streams.replay.store import RUN_COLUMNS
 from streams.settings import ROOT
+from streams.sink.review_rows import TRAIL_COLUMNS
 from streams.sink.rows import TABLE_COLUMNS
 
 # Every table and the columns its writer inserts: the sink's, and hireview replay's.
-WRITERS = {**TABLE_COLUMNS, "replay_decisions": REPLAY_COLUMNS, "replay_runs": RUN_COLUMNS}
+WRITERS = {**TABLE_COLUMNS, **TRAIL_COLUMNS, "replay_decisions": REPLAY_COLUMNS,
+           "replay_runs": RUN_COLUMNS}
 
 MIGRATIONS = ROOT / "infra" / "migrations"
 
