@@ -65,9 +65,17 @@ class ClickHouseResults:
         self._query = GuardedClickHouse(client).rows
 
     def decided(self, facility: str, claim_id: str) -> bool:
-        rows = self._query("SELECT count() FROM decisions WHERE facility = %(f)s AND "
-                           "claim_id = %(c)s", {"f": facility, "c": claim_id})
-        return bool(rows and rows[0][0])
+        """Locked: a version was decided, and no appraiser unlocked the latest decided version
+        from the console (an UNLOCK event on hi.reviews, landed in ``reviews``)."""
+        params = {"f": facility, "c": claim_id}
+        rows = self._query("SELECT count(), max(version) FROM decisions WHERE facility = %(f)s "
+                           "AND claim_id = %(c)s", params)
+        if not rows or not rows[0][0]:
+            return False
+        unlocks = self._query("SELECT count() FROM reviews WHERE facility = %(f)s AND "
+                              "claim_id = %(c)s AND action = 'UNLOCK' AND version >= %(v)s",
+                              {**params, "v": int(rows[0][1])})
+        return not (unlocks and unlocks[0][0])
 
     def latest_decision(self, facility: str, claim_id: str) -> dict[str, Any] | None:
         rows = self._query(_DECISION, {"f": facility, "c": claim_id})
@@ -91,10 +99,28 @@ def _plain(value: Any) -> Any:
     return value
 
 
+class KafkaReviews:
+    """Publishes the facilities' explanations to hi.reviews, waiting for the ack."""
+
+    def __init__(self, settings: Settings, kafka: Producer, codec: Codec) -> None:
+        self._topic, self._producer = settings.topic("hi.reviews"), kafka
+        self._encode = codec.encoder("review")
+        self._timeout = settings.portal_ack_seconds
+
+    def __call__(self, review: dict[str, Any]) -> None:
+        try:
+            deliver(self._producer, self._topic,
+                    [(review["person_key"].encode("utf-8"), self._encode(review))],
+                    timeout=self._timeout)
+        except DeliveryFailed as exc:
+            raise Unavailable(str(exc)) from exc
+
+
 def build_portal(settings: Settings) -> FastAPI:
     """The portal app on the real Kafka and ClickHouse (topics created when missing)."""
     from streams.portal.api.cards import WorkerHistory, cards_router
     from streams.portal.api.catalogs import LockedSnapshot, portal_catalogs
+    from streams.portal.api.explanations import ClickHouseExplanations, explanations_router
     from streams.portal.api.results import ClickHouseListing, results_router
     from streams.portal.auth import FacilityRegister
     from streams.reference.catalog import CardRegistry
@@ -121,7 +147,9 @@ def build_portal(settings: Settings) -> FastAPI:
         credentials=Credentials.load(settings.portal_credentials, register),
         routers=(cards_router(feed.cards, history), results_router(listing),
                  portal_catalogs(settings, feed.catalog, metrics),
-                 summaries_router(ClickHouseSums(connect(settings)))), metrics=metrics)
+                 summaries_router(ClickHouseSums(connect(settings))),
+                 explanations_router(ClickHouseExplanations(connect(settings)),
+                                     KafkaReviews(settings, kafka, codec))), metrics=metrics)
 
 
 def serve(settings: Settings) -> None:

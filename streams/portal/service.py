@@ -59,7 +59,8 @@ class Publish(Protocol):
 
 class Results(Protocol):
     def decided(self, facility: str, claim_id: str) -> bool:
-        """Has any version of the claim a decision (its appraisal started)?"""
+        """Is the claim locked: has a version a decision (its appraisal started) that no
+        appraiser has unlocked for replacement?"""
 
     def latest_decision(self, facility: str, claim_id: str) -> dict[str, Any] | None:
         """The decision of the latest decided version, with its hits; None when none."""
