@@ -75,9 +75,12 @@ def verdicts(decision: Record, action: str, lines: list[Record], clear: list[str
     if action == "REJECT_CLAIM":
         return [_verdict(k, h, "CHANGED") for k, h in pending]
     if action == "REJECT_LINES":
+        # A warning about the whole claim, or about a line the appraiser cut, was acted on;
+        # a warning about another line was let stand.
         hit_lines = {(x["table"], x["line"]) for x in lines}
-        return [_verdict(k, h, "CHANGED" if (h.get("table"), h.get("line")) in hit_lines
-                         else "CONFIRMED") for k, h in pending]
+        return [_verdict(k, h, "CHANGED" if h.get("line") is None
+                         or (h.get("table"), h.get("line")) in hit_lines else "CONFIRMED")
+                for k, h in pending]
     return []
 
 
