@@ -17,11 +17,12 @@ from typing import Any, Literal, NoReturn
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
-Process = Literal["worker", "sink", "portal"]
+Process = Literal["worker", "sink", "portal", "web"]
 _LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
 _WORKER: tuple[Process, ...] = ("worker",)
 _SINK: tuple[Process, ...] = ("sink",)
 _PORTAL: tuple[Process, ...] = ("portal",)
+_WEB: tuple[Process, ...] = ("web",)
 
 
 @dataclass(frozen=True)
@@ -97,6 +98,19 @@ CATALOGUE: tuple[Declaration, ...] = (
     Declaration("portal_request_seconds", Histogram,
                 "Time to answer a request, by method and route template", _PORTAL,
                 ("method", "route")),
+    # --- web app (hireview console) ---
+    Declaration("web_requests_total", Counter,
+                "Web app HTTP requests answered, by method, route template and status", _WEB,
+                ("method", "route", "status")),
+    Declaration("web_request_seconds", Histogram,
+                "Time to answer a web app request (a live stream: its whole life), by method "
+                "and route template", _WEB, ("method", "route")),
+    Declaration("web_streams_open", Gauge, "Live queue streams (SSE) open now", _WEB),
+    Declaration("web_reviews_published_total", Counter,
+                "hi.reviews events the web app published and Kafka acknowledged, by action",
+                _WEB, ("action",)),
+    Declaration("web_queue_claims", Gauge, "Claims in the review queue, by status", _WEB,
+                ("status",)),
     Declaration("portal_publish_failures_total", Counter,
                 "Writes Kafka did not acknowledge in time (answered 503), by topic", _PORTAL,
                 ("topic",)),
@@ -145,6 +159,12 @@ class Metrics:
     portal_requests_total: Counter
     portal_request_seconds: Histogram
     portal_publish_failures_total: Counter
+    # web app
+    web_requests_total: Counter
+    web_request_seconds: Histogram
+    web_streams_open: Gauge
+    web_reviews_published_total: Counter
+    web_queue_claims: Gauge
 
     @classmethod
     def of(cls, process: Process, registry: CollectorRegistry | None = None) -> Metrics:
@@ -166,3 +186,7 @@ class Metrics:
     @classmethod
     def portal(cls, registry: CollectorRegistry | None = None) -> Metrics:
         return cls.of("portal", registry)
+
+    @classmethod
+    def web(cls, registry: CollectorRegistry | None = None) -> Metrics:
+        return cls.of("web", registry)

@@ -10,7 +10,7 @@ so unit tests run it with fakes and ``run.py`` with Kafka and ClickHouse.
 - ``POST /api/v1/claims/{facility}/{ma_lk}/unlock``: province/central roles only.
 - ``GET /api/v1/claims/{facility}/{ma_lk}``: the latest decision, 404 when none.
 - ``GET /api/v1/errors``: the error catalogue. ``/openapi.json``: FastAPI's document.
-- ``GET /metrics``: the portal's Prometheus metrics (streams/portal/observe.py).
+- ``GET /metrics``: the portal's Prometheus metrics (streams/http_metrics.py).
 
 Unreadable input is a 4xx with ``{"error": reason, "detail": message}``, never a 5xx.
 Submissions are serialised by one lock: versions come from the in-memory receipts.
@@ -31,6 +31,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 
 from streams.claim import claim_key
+from streams.http_metrics import install_metrics
 from streams.metrics import Metrics
 from streams.portal.access import Access, Refused, Unavailable, install, read_limited
 from streams.portal.auth import Credential, Credentials
@@ -43,7 +44,6 @@ from streams.portal.intake import (
     parse_json_claim,
     stamp,
 )
-from streams.portal.observe import install_metrics
 from streams.portal.receipts import Receipt, ReceiptStore, ReceiptWriteFailed, receipt_id
 from streams.settings import Settings
 

@@ -8,15 +8,26 @@ Later pages (fund use) add their routers here the same way.
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
+
 from fastapi import APIRouter, FastAPI
 
+from streams.http_metrics import install_metrics
 from streams.web.console.pages import Console, console_router
 from streams.web.shell import Shell
+
+
+def _counter(console: Console, status: str) -> Callable[[], float]:
+    return lambda: float(console.queue.counts(time.time())[status])
 
 
 def create_web(shell: Shell, console: Console, more: tuple[APIRouter, ...] = ()) -> FastAPI:
     """``more``: routers of further pages (built with the same shell, so they share its nav)."""
     app = FastAPI(title="hireview web app", docs_url=None, redoc_url=None, openapi_url=None)
+    install_metrics(app, console.metrics)
+    for status in ("open", "requested", "answered", "overdue", "resolved"):
+        console.metrics.web_queue_claims.labels(status).set_function(_counter(console, status))
     shell.install(app)
     app.include_router(console_router(shell, console))
     for router in more:

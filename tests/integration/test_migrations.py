@@ -31,7 +31,8 @@ def test_migrations_apply_on_a_fresh_database_and_rerun_is_a_no_op(isolated: Set
     tables = {name for (name,) in client.execute("SHOW TABLES")}
     assert tables == {"schema_migrations", "claims", "claim_lines", "decisions", "rule_hits",
                       "current_rule_hits", "facility_daily", "claim_payloads", "replay_runs",
-                      "replay_decisions"}
+                      "replay_decisions", "decision_revisions", "reviews", "review_hits",
+                      "rule_quality", "explanations"}
     ledger = client.execute("SELECT id, name FROM schema_migrations ORDER BY id")
     assert [f"{i:04d}_{n}" for i, n in ledger] == LABELS
 

@@ -9,7 +9,7 @@ import asyncio
 import logging
 import time
 from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
@@ -18,6 +18,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.sse import EventSourceResponse, ServerSentEvent
 
 from rules.decision import hit_keys
+from streams.metrics import Metrics
 from streams.web.console.actions import ActionError, build_review
 from streams.web.console.queue import Entry, Queue, entry_key, pending_hits
 from streams.web.console.store import ConsoleStore
@@ -37,6 +38,7 @@ class Console:
     epoch: str  # differs per process: a stream id from another process means "resync"
     take_seconds: float
     explanation_days: int
+    metrics: Metrics = field(default_factory=Metrics.web)
 
 
 def _stream_id(epoch: str, seq: int) -> str:
@@ -84,6 +86,15 @@ def console_router(shell: Shell, console: Console) -> APIRouter:
             seq = queue.seq
             yield ServerSentEvent(event="rows", data={"rows": rows},
                                   id=_stream_id(console.epoch, seq))
+        console.metrics.web_streams_open.inc()
+        try:
+            async for event in _follow(request, queue, console, who, seq):
+                yield event
+        finally:
+            console.metrics.web_streams_open.dec()
+
+    async def _follow(request: Request, queue: Queue, console: Console, who: Caller, seq: int
+                      ) -> AsyncIterator[ServerSentEvent]:
         quiet = time.monotonic()
         while not await request.is_disconnected():
             await asyncio.sleep(POLL)
@@ -163,6 +174,7 @@ def console_router(shell: Shell, console: Console) -> APIRouter:
         if holder not in (None, who.account.user):
             shell.refuse(who, 409, "taken", f"{holder} has this claim open")
         await asyncio.to_thread(console.publish, review)
+        console.metrics.web_reviews_published_total.labels(review["action"]).inc()
         return {"review_id": review["review_id"], "action": review["action"],
                 "base_revision": review["base_revision"]}
 

@@ -200,6 +200,14 @@ class Queue:
             return [self._entries[k].row(now) for k in keys
                     if who.covers(self._entries[k].facility)]
 
+    def counts(self, now: float) -> dict[str, int]:
+        """Claims per status (the web app's ``hireview_web_queue_claims``)."""
+        out = dict.fromkeys(("open", "requested", "answered", "overdue", "resolved"), 0)
+        with self._lock:
+            for entry in self._entries.values():
+                out[entry.status(now)] += 1
+        return out
+
     def overdue(self, now: float) -> list[Entry]:
         """Entries whose explanation request is past due and unanswered."""
         with self._lock:

@@ -1,4 +1,5 @@
-"""The portal's own metrics: every request counted and timed by route template, on ``/metrics``.
+"""HTTP request metrics of the portal and the web app: every request counted and timed by route
+template, and the registry served on ``/metrics``.
 
 The route label is the template (``/api/v1/claims/{facility}/{ma_lk}``), never the path a
 client sent, so a scan of random URLs cannot grow the series: unmatched paths share one label.
@@ -11,7 +12,7 @@ from typing import Any
 
 from fastapi import FastAPI
 from fastapi.responses import Response
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_latest
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from streams.metrics import Metrics
@@ -20,11 +21,12 @@ UNMATCHED = "unmatched"
 
 
 class RequestMetrics:
-    """ASGI middleware: ``portal_requests_total`` and ``portal_request_seconds`` per request.
-    Plain ASGI (not ``BaseHTTPMiddleware``): it never buffers or re-wraps a response."""
+    """ASGI middleware: a request counter (method, route, status) and a latency histogram
+    (method, route). Plain ASGI (not ``BaseHTTPMiddleware``): it never buffers or re-wraps a
+    response, so a Server-Sent Events stream passes through untouched."""
 
-    def __init__(self, app: ASGIApp, metrics: Metrics) -> None:
-        self.app, self.metrics = app, metrics
+    def __init__(self, app: ASGIApp, requests: Counter, seconds: Histogram) -> None:
+        self.app, self.requests, self.seconds = app, requests, seconds
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -44,15 +46,18 @@ class RequestMetrics:
             route: Any = scope.get("route")  # set by the router on the scope it was given
             template = getattr(route, "path", None) or UNMATCHED
             method = str(scope.get("method", ""))
-            self.metrics.portal_requests_total.labels(method, template, str(status)).inc()
-            self.metrics.portal_request_seconds.labels(method, template).observe(
-                time.perf_counter() - started)
+            self.requests.labels(method, template, str(status)).inc()
+            self.seconds.labels(method, template).observe(time.perf_counter() - started)
 
 
 def install_metrics(app: FastAPI, metrics: Metrics) -> None:
-    """Count every request and serve the registry on ``GET /metrics`` (the portal binds
-    ``settings.portal_host``, loopback by default)."""
-    app.add_middleware(RequestMetrics, metrics=metrics)
+    """Count every request and serve the registry on ``GET /metrics`` (the process binds its
+    host setting, loopback by default)."""
+    if metrics.process == "web":
+        requests, seconds = metrics.web_requests_total, metrics.web_request_seconds
+    else:
+        requests, seconds = metrics.portal_requests_total, metrics.portal_request_seconds
+    app.add_middleware(RequestMetrics, requests=requests, seconds=seconds)
 
     @app.get("/metrics", include_in_schema=False)
     def prometheus() -> Response:
