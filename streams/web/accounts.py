@@ -119,7 +119,10 @@ def add_account(path: Path, user: str, name: str, role: str, scope: str, passwor
     user = user.strip().lower()
     if not _USER.fullmatch(user):
         raise AccountError(f"user: {user!r} must be 2-32 characters: a-z, 0-9, '_', '-'")
-    check(role, scope, AGENCY_ROLES)
+    try:
+        check(role, scope, AGENCY_ROLES)
+    except JurisdictionError as exc:
+        raise AccountError(str(exc)) from None
     if not name.strip():
         raise AccountError("name: must not be empty")
     if len(password) < MIN_PASSWORD:
