@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
-from pydantic import Field
+from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -44,6 +45,8 @@ class Settings(BaseSettings):
     app_id: str = Field("hireview-appraiser", description="Faust app id (consumer group, tables)")
     worker_id: str = Field("1", description="Unique per worker process of one app: its group "
                            "instance id and data dir (RocksDB allows one process per dir)")
+    worker_web_host: str = Field("127.0.0.1", description="Bind address of the worker's web "
+                                 "server (history page, metrics); loopback by default")
     worker_web_port: int = Field(36066, description="Faust web/metrics port of the worker")
     history_keep_days: int = Field(400, description="Visits younger than this stay in history")
     history_min_visits: int = Field(6, description="Last N visits kept whatever their age")
@@ -78,7 +81,8 @@ class Settings(BaseSettings):
     portal_port: int = Field(36080, description="HTTP port of the reception portal")
     portal_max_body_mb: int = Field(16, ge=1, description="Largest request body accepted (MiB)")
     portal_credentials: Path = Field(ROOT / ".cache" / "portal-credentials.json",
-                                     description="API key file (hashed keys, roles, scopes)")
+                                     description="API key file (hashed keys, roles, scopes); "
+                                     "default <state_dir>/portal-credentials.json")
     portal_ack_seconds: float = Field(10.0, gt=0, description="Max wait for Kafka to acknowledge "
                                       "a submission before answering 503")
     # card lookup, results and district keys (streams/portal/api/cards.py, results_api.py, auth.py)
@@ -88,7 +92,8 @@ class Settings(BaseSettings):
                                          "visit history before answering without it")
     portal_facility_register: Path = Field(ROOT / ".cache" / "facility-register.csv",
                                            description="CSV facility,district (PP-DDD): the "
-                                           "facilities each district key covers")
+                                           "facilities each district key covers; default "
+                                           "<state_dir>/facility-register.csv")
 
     # --- web app (hireview console: appraisers' console, later fund and ops pages) ----------
     web_host: str = Field("127.0.0.1", description="Bind address of the web app")
@@ -107,6 +112,17 @@ class Settings(BaseSettings):
     replay_workers: int = Field(1, ge=1, description="Processes of a replay (persons split by "
                                 "hash); --workers overrides")
     replay_batch_size: int = Field(5000, ge=1, description="Replayed decisions per INSERT")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _state_under_state_dir(cls, data: Any) -> Any:
+        """Files that are state default to the state dir, so two installations with their own
+        HIREVIEW_STATE_DIR never share API keys or the facility register."""
+        if isinstance(data, dict):
+            state = Path(data.get("state_dir") or ROOT / ".cache")
+            data.setdefault("portal_credentials", state / "portal-credentials.json")
+            data.setdefault("portal_facility_register", state / "facility-register.csv")
+        return data
 
     @classmethod
     def load(cls) -> Settings:

@@ -81,6 +81,9 @@ class _Outcome:
                 "receipt": self.receipt, "findings": [f.to_dict() for f in self.claim.findings]}
 
 
+MAX_JSON_CLAIMS = 1000  # claims in one JSON request: each is parsed and answered in full
+
+
 def create_portal(settings: Settings, *, publish: Publish, receipts: ReceiptStore,
                   results: Results, credentials: Credentials,
                   routers: Sequence[Callable[[Access], APIRouter]] = (),
@@ -111,7 +114,13 @@ def create_portal(settings: Settings, *, publish: Publish, receipts: ReceiptStor
             data = json.loads(body)
         except (json.JSONDecodeError, UnicodeDecodeError) as exc:
             raise Refused(400, "malformed_json", f"body is not JSON: {exc}") from None
+        except RecursionError:  # json's recursion guard: 10,000 nested arrays was a 500
+            raise Refused(400, "malformed_json", "body: JSON nested deeper than the parser's "
+                          "limit (about 1,000 levels); a claim needs 3") from None
         items = data if isinstance(data, list) else [data]
+        if len(items) > MAX_JSON_CLAIMS:
+            raise Refused(413, "too_many_claims", f"body: {len(items)} claims; at most "
+                          f"{MAX_JSON_CLAIMS} per request (as an XML envelope's SOLUONGHOSO)")
         own = cred.scope if cred.role == "facility" else None
         claims = [parse_json_claim(item, facility=own) for item in items]
         first: dict[tuple[str, str], int] = {}

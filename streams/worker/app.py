@@ -119,7 +119,10 @@ def create_app(settings: Settings, codec: Codec, ref: Enrichment, metrics: Metri
         # are where faust's offset bookkeeping has lost events: #596/#606).
         consumer_group_instance_id=f"{settings.app_id}-{settings.worker_id}",
         producer_acks=-1,
-        web_host="127.0.0.1",
+        # web_host is only the advertised name: faust binds web_bind, which defaults to 0.0.0.0
+        # and would serve every person's visit history to the network.
+        web_bind=settings.worker_web_host,
+        web_host=settings.worker_web_host,
         web_port=settings.worker_web_port,
         web_enabled=True,
     )

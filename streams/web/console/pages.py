@@ -128,12 +128,14 @@ def console_router(shell: Shell, console: Console) -> APIRouter:
                  "cleared": k in set(decision.get("cleared") or ())}
                 for k, h in zip(keys, decision["hits"], strict=True)]
         marked = {(h.get("table"), h.get("line")) for h in hits if h.get("line") is not None}
+        revisions = _revisions(problems, console.store, entry)
         return shell.render(
             request, who, "claim.html", entry=entry, decision=decision, claim=claim,
             hits=hits, marked=marked, row=entry.row(time.time()),
             visits=_stored(problems, console.store.visits, decision["person_key"], facility,
                            claim_id) or [],
-            revisions=_revisions(problems, console.store, entry), trail=entry.reviews,
+            revisions=revisions, trail=entry.reviews,
+            produced={r["review_id"]: r["revision"] for r in revisions if r["review_id"]},
             store_problem=bool(problems),
             take_seconds=console.take_seconds, explanation_days=console.explanation_days)
 

@@ -240,6 +240,14 @@ def test_bad_content_type_and_bad_json_are_4xx(portal: Portal) -> None:
     assert r.status_code == 200 and not any(c["accepted"] for c in r.json()["claims"])
 
 
+def test_deep_or_huge_json_is_refused_with_the_limit_named(portal: Portal) -> None:
+    deep = portal.post(b"[" * 20000 + b"]" * 20000, ctype="application/json")
+    assert deep.status_code == 400 and "nested deeper" in deep.json()["detail"]
+    many = portal.post(b"[" + b",".join([b"{}"] * 1001) + b"]", ctype="application/json")
+    assert many.status_code == 413 and "at most 1000" in many.json()["detail"]
+    assert portal.publish.published == []
+
+
 def test_json_form_is_accepted_like_the_xml(portal: Portal) -> None:
     parsed = parse_envelope(envelope([claim(5)]), max_bytes=10**7).claims[0].record
     assert parsed is not None
