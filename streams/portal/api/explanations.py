@@ -119,6 +119,10 @@ def explanations_router(store: ClickHouseExplanations, publish: Publish
             if found["status"] != "open":
                 raise Refused(409, "closed", f"the request is {found['status']}: it takes "
                               "no further answer")
+            due = found["due"]
+            if due is not None and due.replace(tzinfo=UTC) < datetime.now(UTC):
+                raise Refused(409, "closed", f"the answer was due by {plain(due)} UTC: the "
+                              "appraiser's proposal stands")
             raw = await read_limited(request, 256 * 1024)
             try:
                 body = json.loads(raw or b"null")
