@@ -16,6 +16,8 @@ command -v mvn >/dev/null || need_apt+=(maven)
 # Browser tests drive Debian's chromium through Playwright (Playwright's own download is not
 # used); DejaVu has the Vietnamese diacritics the pages and PDFs show.
 command -v chromium >/dev/null || need_apt+=(chromium)
+# promtool (from Debian's prometheus) checks and unit-tests the alert rules in dashboards/.
+command -v promtool >/dev/null || need_apt+=(prometheus)
 [ -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || need_apt+=(fonts-dejavu-core)
 "$PY" -c 'import venv, ensurepip' 2>/dev/null || need_apt+=(python3-venv)
 if [ ${#need_apt[@]} -gt 0 ]; then
