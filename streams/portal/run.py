@@ -22,6 +22,7 @@ from streams.portal.api.summaries import ClickHouseSums, summaries_router
 from streams.portal.auth import Credentials
 from streams.portal.receipts import kafka_writer, load_receipts
 from streams.portal.service import create_portal
+from streams.scrape import scrape_host, scrape_target
 from streams.settings import Settings
 
 _DECISION = ("SELECT facility, claim_id, version, revision, outcome, requested, approved, "
@@ -129,4 +130,6 @@ def serve(settings: Settings) -> None:
     import uvicorn
 
     app = build_portal(settings)
-    uvicorn.run(app, host=settings.portal_host, port=settings.portal_port, log_level="info")
+    with scrape_target(settings, "portal", settings.portal_port,
+                       host=scrape_host(settings.portal_host)):
+        uvicorn.run(app, host=settings.portal_host, port=settings.portal_port, log_level="info")

@@ -30,6 +30,7 @@ from streams.clickhouse.db import client as clickhouse_client
 from streams.clickhouse.db import insert_rows, insert_settings
 from streams.kafka import DeliveryFailed, Outbox, Pending, dead_letter_headers, producer
 from streams.metrics import Metrics
+from streams.scrape import announce, withdraw
 from streams.settings import Settings
 from streams.sink.payload_json import load_layout
 from streams.sink.rows import TABLE_COLUMNS, Row, claim_tables, decision_tables, payload_row
@@ -319,12 +320,14 @@ def run_sink(settings: Settings, decode: Decode, stop: threading.Event | None = 
     """Run the sink until ``stop`` is set or the process gets SIGTERM (main thread only)."""
     stop = stop or threading.Event()
     metrics = metrics or Metrics.sink()
-    server = None
+    server, target = None, None
     if serve_metrics:
         from prometheus_client import start_http_server
 
         server, _ = start_http_server(settings.sink_metrics_port, addr="127.0.0.1",
                                       registry=metrics.registry)
+        target = announce(settings, "sink", settings.sink_metrics_port,
+                          labels={"sink_id": settings.sink_instance_id})
     previous: Any = None
     in_main = threading.current_thread() is threading.main_thread()
     if in_main:
@@ -337,5 +340,7 @@ def run_sink(settings: Settings, decode: Decode, stop: threading.Event | None = 
         if in_main:
             signal.signal(signal.SIGTERM, previous)
         if server is not None:  # a sink run in a thread (tests) frees its port
+            if target is not None:
+                withdraw(target)
             server.shutdown()
             server.server_close()

@@ -18,6 +18,7 @@ from streams.codec import Codec
 from streams.kafka import create_topics, ensure_compacted
 from streams.reference.catalog import CardRegistry, CatalogSnapshot
 from streams.ruleset import current_engine
+from streams.scrape import announce, withdraw
 from streams.settings import Settings
 from streams.worker.guard import EXIT_GAP
 
@@ -82,7 +83,10 @@ def run_worker(settings: Settings) -> None:
     # Faust's console spinner sets the root logger to DEBUG so it can spin on every record:
     # that builds a log record per produced message (~8 % of the worker's CPU). No spinner.
     runner.spinner = None
+    target = announce(settings, "worker", settings.worker_web_port,
+                      labels={"worker_id": settings.worker_id})
     try:
         runner.execute_from_commandline()
     finally:
+        withdraw(target)
         feed.close()
