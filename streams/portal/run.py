@@ -16,6 +16,7 @@ from fastapi import FastAPI
 from streams.clickhouse.db import connect
 from streams.codec import Codec
 from streams.kafka import DeliveryFailed, create_topics, deliver, producer
+from streams.lag import LagMonitor
 from streams.metrics import Metrics
 from streams.portal.access import GuardedClickHouse, Unavailable
 from streams.portal.api.summaries import ClickHouseSums, summaries_router
@@ -117,12 +118,14 @@ def build_portal(settings: Settings) -> FastAPI:
     history = WorkerHistory(worker, settings.portal_worker_timeout)
     register = FacilityRegister.load(settings.portal_facility_register)
     metrics = Metrics.portal()
-    return create_portal(settings, publish=KafkaPublisher(settings, kafka, codec),
+    app = create_portal(settings, publish=KafkaPublisher(settings, kafka, codec),
         receipts=receipts, results=ClickHouseResults(connect(settings)),
         credentials=Credentials.load(settings.portal_credentials, register),
         routers=(cards_router(feed.cards, history), results_router(listing),
                  portal_catalogs(settings, feed.catalog, metrics),
                  summaries_router(ClickHouseSums(connect(settings)))), metrics=metrics)
+    app.state.metrics = metrics  # serve() adds the consumer lag readings to it
+    return app
 
 
 def serve(settings: Settings) -> None:
@@ -130,6 +133,11 @@ def serve(settings: Settings) -> None:
     import uvicorn
 
     app = build_portal(settings)
+    lag = LagMonitor(settings, app.state.metrics).start()
     with scrape_target(settings, "portal", settings.portal_port,
                        host=scrape_host(settings.portal_host)):
-        uvicorn.run(app, host=settings.portal_host, port=settings.portal_port, log_level="info")
+        try:
+            uvicorn.run(app, host=settings.portal_host, port=settings.portal_port,
+                        log_level="info")
+        finally:
+            lag.stop()

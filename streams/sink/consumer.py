@@ -141,6 +141,7 @@ class BatchWriter:
                     if not self._offsets:  # everything was revoked while we waited
                         return True
             self._metrics.sink_insert_seconds.observe(self._clock() - started)
+            self._metrics.sink_batch_rows.observe(sum(len(rows) for rows in tables.values()))
             for table, rows in tables.items():
                 self._metrics.sink_rows_total.labels(table).inc(len(rows))
             try:
@@ -181,7 +182,7 @@ class DeadLetters:
                     msg.offset(), reason, detail)
         self._out.send(msg.key(), msg.value(), dead_letter_headers(
             reason, detail, str(msg.topic()), msg.partition(), msg.offset()))
-        self._metrics.dead_letters_total.labels(reason).inc()
+        self._metrics.dead_letters_total.labels(str(msg.topic()), reason).inc()
 
     def wait(self, timeout: float = 30.0) -> None:
         """Block until every dead letter is acknowledged, else raise ``DeliveryFailed``; the
@@ -204,6 +205,7 @@ class Sink:
         self._decode, self._metrics, self._stop = decode, metrics, stop
         self._client = client or clickhouse_client(settings)
         self._claims_topic = settings.topic("hi.claims")
+        self._group = settings.sink_group
         # The decode callable reads claims with the catalogue's claim schema: the JSON forms of
         # claim_payloads follow its layout (streams.sink.payload_json).
         self._json_layout = load_layout(settings.avro_dir / "schemas")
@@ -226,8 +228,8 @@ class Sink:
                                   wait=self._pause_and_wait, stopping=stop.is_set)
 
     def run(self) -> None:
-        self._consumer.subscribe(list(self._builders), on_revoke=self._on_revoke,
-                                 on_lost=self._on_lost)
+        self._consumer.subscribe(list(self._builders), on_assign=self._on_assign,
+                                 on_revoke=self._on_revoke, on_lost=self._on_lost)
         try:
             while not self._stop.is_set():
                 timeout = min(max(self.writer.time_left(), 0.01), 0.5)
@@ -303,6 +305,9 @@ class Sink:
             msg = self._consumer.poll(min(left, 0.5))
             if msg is not None:  # fetched before the pause took effect: keep it
                 self._handle(msg)
+
+    def _on_assign(self, _consumer: Consumer, _partitions: list[TopicPartition]) -> None:
+        self._metrics.rebalances_total.labels(self._group).inc()
 
     def _on_revoke(self, _consumer: Consumer, partitions: list[TopicPartition]) -> None:
         # Store and commit what we hold before the partitions move. When that is impossible
