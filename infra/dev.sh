@@ -16,14 +16,21 @@ command -v mvn >/dev/null || need_apt+=(maven)
 # Browser tests drive Debian's chromium through Playwright (Playwright's own download is not
 # used); DejaVu has the Vietnamese diacritics the pages and PDFs show.
 command -v chromium >/dev/null || need_apt+=(chromium)
-# promtool (from Debian's prometheus) checks and unit-tests the alert rules in dashboards/.
-command -v promtool >/dev/null || need_apt+=(prometheus)
 [ -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || need_apt+=(fonts-dejavu-core)
+# Prometheus (and promtool) from Debian; `hireview infra up` runs it with the project's config,
+# never the system service, which is stopped so it does not hold port 9090 for nothing.
+if ! command -v promtool >/dev/null; then
+  need_apt+=(prometheus)
+  stop_system_prometheus=1
+fi
 "$PY" -c 'import venv, ensurepip' 2>/dev/null || need_apt+=(python3-venv)
 if [ ${#need_apt[@]} -gt 0 ]; then
   echo "==> apt-get install ${need_apt[*]}"
   apt-get update -qq
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need_apt[@]}" >/dev/null
+  if [ -n "${stop_system_prometheus:-}" ] && command -v systemctl >/dev/null; then
+    systemctl disable --now prometheus >/dev/null 2>&1 || true
+  fi
 fi
 
 if [ ! -x .venv/bin/python ]; then
@@ -45,6 +52,9 @@ case "${1:-setup}" in
          echo "==> ruff and mypy (strict)"
          .venv/bin/ruff check streams rules tests
          .venv/bin/mypy
+         echo "==> promtool: alert rules and their unit tests"
+         promtool check rules dashboards/*.rules.yml
+         promtool test rules dashboards/tests/*.yml
          .venv/bin/hireview infra up
          exec .venv/bin/pytest -p no:cacheprovider "$@" ;;
   *) echo "usage: bash infra/dev.sh [setup|demo|test]" >&2; exit 2 ;;

@@ -21,6 +21,13 @@ def _infra(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def _dashboard(settings: Settings, args: argparse.Namespace) -> int:
+    from streams.ops.dashboard import write_grafana
+
+    print(f"wrote {write_grafana()} from dashboards/panels.yaml")
+    return 0
+
+
 def _db(settings: Settings, args: argparse.Namespace) -> int:
     from streams.clickhouse import db
 
@@ -195,9 +202,12 @@ def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="hireview", description="Real-time HI claim appraisal")
     sub = p.add_subparsers(dest="command", required=True)
 
-    s = sub.add_parser("infra", help="local Kafka (KRaft) and ClickHouse on loopback")
+    s = sub.add_parser("infra", help="local Kafka (KRaft), ClickHouse and Prometheus on loopback")
     s.add_argument("action", choices=["up", "down", "status"])
     s.set_defaults(run=_infra)
+
+    sub.add_parser("dashboard", help="write dashboards/pipeline.json (Grafana) from "
+                   "dashboards/panels.yaml").set_defaults(run=_dashboard)
 
     s = sub.add_parser("db", help="ClickHouse schema")
     s.add_argument("action", choices=["migrate"])

@@ -1,12 +1,14 @@
 """The metric catalogue: every Prometheus metric hireview exports is declared here, once.
 
-Each declaration names the processes that export it; ``Metrics.worker()``, ``.sink()`` and
-``.portal()`` build one process's metrics, with only that process's declarations in its
-registry (a sink page shows no worker metric at zero). A metric of another process is present
+Each declaration names the processes that export it; ``Metrics.worker()``, ``.sink()``,
+``.portal()`` and ``.web()`` build one process's metrics, with only that process's declarations
+in its registry (a sink page shows no worker metric at zero). A metric of another process is present
 as an attribute, so every process shares one typed ``Metrics``, but using it raises
 ``ForeignMetric``: a metric that would never be exported is a bug to hear about.
 
-Dashboards (``dashboards/*.json``) may only reference names declared here; a test checks it.
+Dashboards (``dashboards/panels.yaml``, the generated ``pipeline.json``) and alert rules
+(``dashboards/*.rules.yml``) may only reference names declared here; tests check it. The
+metrics table in docs/ops-monitoring.md explains each one for operators.
 A registry may be passed in; by default each call gets its own (tests, benchmarks).
 """
 
@@ -23,6 +25,10 @@ _WORKER: tuple[Process, ...] = ("worker",)
 _SINK: tuple[Process, ...] = ("sink",)
 _PORTAL: tuple[Process, ...] = ("portal",)
 _WEB: tuple[Process, ...] = ("web",)
+# Consumer lag is read by every process that talks to Kafka, for every hireview consumer group
+# (streams/lag.py): a group's lag stays measured while its own processes are down.
+_ALL: tuple[Process, ...] = ("worker", "sink", "portal", "web")
+_ROW_BUCKETS = (1, 10, 50, 100, 250, 500, 1000, 2500, 5000, 10000, 25000)
 
 
 @dataclass(frozen=True)
@@ -51,8 +57,9 @@ CATALOGUE: tuple[Declaration, ...] = (
     Declaration("decisions_total", Counter, "Decisions emitted, by outcome", _WORKER,
                 ("outcome",)),
     Declaration("rule_hits_total", Counter, "Rule hits, by rule code", _WORKER, ("code",)),
-    Declaration("dead_letters_total", Counter, "Events sent to a dead-letter topic, by reason",
-                ("worker", "sink"), ("reason",)),
+    Declaration("dead_letters_total", Counter,
+                "Events sent to a dead-letter topic, by the topic they came from and reason",
+                ("worker", "sink"), ("topic", "reason")),
     Declaration("reappraisals_total", Counter,
                 "Claims judged again after a retroactive rule change, by whether it changed",
                 _WORKER, ("changed",)),
@@ -76,6 +83,22 @@ CATALOGUE: tuple[Declaration, ...] = (
                 "Claim submitted_at to decision emitted", _WORKER),
     Declaration("catalog_entries", Gauge, "Catalog rows and cards loaded in this worker",
                 _WORKER, ("kind",)),
+    Declaration("reference_age_seconds", Gauge,
+                "Seconds since the newest record (Kafka time) of the catalog or card snapshot "
+                "this worker holds; -1 while it holds none", _WORKER, ("kind",)),
+    Declaration("rebalances_total", Counter,
+                "Consumer group rebalances this process took part in, by group",
+                ("worker", "sink"), ("group",)),
+    # --- every Kafka process (streams/lag.py) ---
+    Declaration("consumer_lag_messages", Gauge,
+                "Records of a partition not yet committed by a consumer group", _ALL,
+                ("group", "topic", "partition")),
+    Declaration("consumer_lag_seconds", Gauge,
+                "Age (now minus Kafka time) of the oldest record a group has not committed; "
+                "0 when it is caught up", _ALL, ("group", "topic", "partition")),
+    Declaration("consumed_total", Counter,
+                "Records a consumer group committed, by topic (its throughput); counted from "
+                "this process's start", _ALL, ("group", "topic")),
     # --- sink ---
     Declaration("sink_rows_total", Counter, "Rows inserted into ClickHouse, by table", _SINK,
                 ("table",)),
@@ -87,6 +110,8 @@ CATALOGUE: tuple[Declaration, ...] = (
                 "(run hireview audit to list them, --redrive to re-send them)", _SINK,
                 ("older_than_seconds",)),
     Declaration("sink_insert_seconds", Histogram, "Time to insert one batch", _SINK),
+    Declaration("sink_batch_rows", Histogram, "Rows (all tables) of one inserted batch", _SINK,
+                buckets=_ROW_BUCKETS),
     Declaration("sink_retries_total", Counter, "Insert attempts that failed and were retried",
                 _SINK),
     Declaration("decision_to_store_seconds", Histogram,
@@ -148,11 +173,18 @@ class Metrics:
     appraise_seconds: Histogram
     submit_to_decision_seconds: Histogram
     catalog_entries: Gauge
+    reference_age_seconds: Gauge
+    rebalances_total: Counter
+    # every Kafka process
+    consumer_lag_messages: Gauge
+    consumer_lag_seconds: Gauge
+    consumed_total: Counter
     # sink
     sink_rows_total: Counter
     sink_batches_total: Counter
     claims_undecided: Gauge
     sink_insert_seconds: Histogram
+    sink_batch_rows: Histogram
     sink_retries_total: Counter
     decision_to_store_seconds: Histogram
     # portal

@@ -108,6 +108,15 @@ class Settings(BaseSettings):
     web_clock_seconds: float = Field(30.0, gt=0, description="Seconds between two checks for "
                                      "overdue explanation requests")
 
+    # --- Prometheus (started by hireview infra up, streams/ops/prometheus.py) -----------------
+    prometheus_host: str = Field("127.0.0.1", description="Bind address of Prometheus")
+    prometheus_port: int = Field(39090, description="HTTP port of Prometheus (UI and query API)")
+    prometheus_scrape_seconds: float = Field(2.0, gt=0, description="Scrape and rule "
+                                             "evaluation interval")
+    prometheus_retention: str = Field("7d", description="How long Prometheus keeps samples")
+    lag_interval_seconds: float = Field(2.0, gt=0, description="Seconds between two consumer "
+                                        "lag readings of a consuming process")
+
     # --- replay (hireview replay, streams/replay/run.py) ------------------------------------
     replay_workers: int = Field(1, ge=1, description="Processes of a replay (persons split by "
                                 "hash); --workers overrides")
@@ -136,6 +145,15 @@ class Settings(BaseSettings):
     @property
     def bootstrap(self) -> str:
         return f"{self.kafka_host}:{self.kafka_port}"
+
+    @property
+    def prometheus_url(self) -> str:
+        return f"http://{self.prometheus_host}:{self.prometheus_port}"
+
+    @property
+    def targets_dir(self) -> Path:
+        """File-based service discovery: a JSON file per running process (streams/scrape.py)."""
+        return self.state_dir / "prometheus" / "targets"
 
     @property
     def web_dir(self) -> Path:

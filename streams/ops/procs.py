@@ -63,13 +63,18 @@ class Child:
 
     @classmethod
     def kill_all(cls) -> None:
-        """SIGKILL every child still running (a test that failed half-way leaves none)."""
+        """SIGKILL every child still running (a test that failed half-way leaves none), and
+        drop the scrape targets they leave (streams/scrape.py): these ends are intended."""
+        from streams.scrape import prune
+
         while cls.started:
-            cls.started.pop().kill()
+            child = cls.started.pop()
+            child.kill()
+            prune(child.settings)
 
     def __init__(self, settings: Settings, command: str, log_dir: Path) -> None:
         log_dir.mkdir(parents=True, exist_ok=True)
-        self.command = command
+        self.command, self.settings = command, settings
         self.log_path = log_dir / f"{command}.log"
         self._log = self.log_path.open("ab")
         self.proc = subprocess.Popen(

@@ -1,4 +1,5 @@
-"""Local Kafka (KRaft, from Maven Central jars) and ClickHouse (Debian package) on loopback.
+"""Local Kafka (KRaft, from Maven Central jars), ClickHouse and Prometheus (Debian packages) on
+loopback; Prometheus's own parts are in streams/ops/prometheus.py.
 
 ``up`` starts each service detached with the project's own rendered config, records its pid
 under ``settings.state_dir`` and waits (bounded) until it answers; ``down`` stops only processes
@@ -23,12 +24,15 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
 
+from streams.ops import prometheus as prom
 from streams.settings import Settings
 
 Progress = Callable[[str], None]
 
 KAFKA = "kafka"
 CLICKHOUSE = "clickhouse"
+PROMETHEUS = prom.SERVICE
+ALL = (KAFKA, CLICKHOUSE, PROMETHEUS)
 _START_TIMEOUT = 90.0
 _STOP_TIMEOUT = 30.0
 _APT_CLICKHOUSE = "apt-get install -y clickhouse-server clickhouse-client"
@@ -50,6 +54,8 @@ def _pid_file(settings: Settings, service: str) -> Path:
 
 def _config(settings: Settings, service: str) -> Path:
     """The rendered config; its path is on the command line, which identifies our process."""
+    if service == PROMETHEUS:
+        return prom.config_path(settings)
     return _dir(settings, service) / ("server.properties" if service == KAFKA else "config.xml")
 
 
@@ -80,6 +86,8 @@ def _running_pid(settings: Settings, service: str) -> int | None:
 def _address(settings: Settings, service: str) -> tuple[str, int]:
     if service == KAFKA:
         return settings.kafka_host, settings.kafka_port
+    if service == PROMETHEUS:
+        return settings.prometheus_host, settings.prometheus_port
     return settings.clickhouse_host, settings.clickhouse_port
 
 
@@ -127,14 +135,14 @@ def _spawn(settings: Settings, service: str, cmd: list[str]) -> subprocess.Popen
 def _logs(settings: Settings, service: str) -> tuple[Path, ...]:
     """Process output first, then (ClickHouse) the server's own error log."""
     home = _dir(settings, service)
-    if service == KAFKA:
-        return (home / "kafka.log",)
+    if service in (KAFKA, PROMETHEUS):
+        return (home / f"{service}.log",)
     return (home / "clickhouse.out", home / "log" / "clickhouse-server.err.log")
 
 
 def _wait_started(settings: Settings, service: str, proc: subprocess.Popen[bytes]) -> float:
     """Seconds until the service answers; on exit or timeout clean up and raise with log tails."""
-    ready = kafka_ready if service == KAFKA else clickhouse_ready
+    ready = {KAFKA: kafka_ready, CLICKHOUSE: clickhouse_ready, PROMETHEUS: prom.ready}[service]
     started = time.monotonic()
     while time.monotonic() - started < _START_TIMEOUT:
         if proc.poll() is not None:
@@ -340,27 +348,46 @@ def clickhouse_ready(settings: Settings, timeout: float) -> bool:
         time.sleep(0.2)
 
 
+# --- Prometheus -------------------------------------------------------------------------------
+
+def _start_prometheus(settings: Settings, progress: Progress) -> subprocess.Popen[bytes]:
+    from streams.scrape import prune
+
+    try:
+        cmd = prom.command(settings)
+    except FileNotFoundError as exc:
+        raise InfraError(str(exc)) from None
+    prune(settings)  # targets of processes that ended while Prometheus was down
+    progress(f"starting Prometheus on {settings.prometheus_url}...")
+    return _spawn(settings, PROMETHEUS, cmd)
+
+
 # --- public API -------------------------------------------------------------------------------
 
 def up(settings: Settings, progress: Progress = print,
-       services: Iterable[str] = (KAFKA, CLICKHOUSE)) -> None:
-    """Start ``services`` (default both) unless already running; return when they answer."""
+       services: Iterable[str] = ALL) -> None:
+    """Start ``services`` (default all) unless already running; return when they answer."""
     wanted = tuple(services)
-    if unknown := set(wanted) - {KAFKA, CLICKHOUSE}:
-        raise InfraError(f"unknown service(s) {sorted(unknown)}: expected {KAFKA}, {CLICKHOUSE}")
+    if unknown := set(wanted) - set(ALL):
+        raise InfraError(f"unknown service(s) {sorted(unknown)}: expected one of {ALL}")
     ports = {
         KAFKA: {"kafka_port": settings.kafka_port,
                 "kafka_controller_port": settings.kafka_controller_port},
         CLICKHOUSE: {"clickhouse_port": settings.clickhouse_port,
                      "clickhouse_http_port": settings.clickhouse_http_port},
+        PROMETHEUS: {"prometheus_port": settings.prometheus_port},
     }
-    starters = {KAFKA: _start_kafka, CLICKHOUSE: _start_clickhouse}
-    for (first, p1), (second, p2) in (tuple(p.items()) for p in ports.values()):
-        if p1 == p2:
-            raise InfraError(f"{second}: {p2} is the same port as {first}; they must differ")
+    starters = {KAFKA: _start_kafka, CLICKHOUSE: _start_clickhouse,
+                PROMETHEUS: _start_prometheus}
+    every = [(field, port) for p in ports.values() for field, port in p.items()]
+    for i, (first, p1) in enumerate(every):
+        for second, p2 in every[i + 1:]:
+            if p1 == p2:
+                raise InfraError(f"{second}: {p2} is the same port as {first}; they must "
+                                 "differ")
     with _locked(settings):
         started: list[tuple[str, subprocess.Popen[bytes]]] = []
-        for service in (s for s in (KAFKA, CLICKHOUSE) if s in wanted):
+        for service in (s for s in ALL if s in wanted):
             host, port = _address(settings, service)
             if (pid := _running_pid(settings, service)) is not None:
                 progress(f"{service} already running (pid {pid} on {host}:{port})")
@@ -388,7 +415,7 @@ def up(settings: Settings, progress: Progress = print,
 def down(settings: Settings) -> None:
     """Stop the services ``up`` started (pid files in state_dir); others are left alone."""
     with _locked(settings):
-        for service in (KAFKA, CLICKHOUSE):
+        for service in ALL:
             pid = _running_pid(settings, service)
             if pid is not None:
                 _stop(settings, service, pid)
@@ -396,8 +423,8 @@ def down(settings: Settings) -> None:
 
 
 def stop_service(settings: Settings, service: str, hard: bool = False) -> bool:
-    """Stop one service ``up`` started (KAFKA or CLICKHOUSE); ``hard``: SIGKILL at once, the
-    crash case (fault injection, streams/ops/chaos). False when it was not running."""
+    """Stop one service ``up`` started (KAFKA, CLICKHOUSE or PROMETHEUS); ``hard``: SIGKILL at
+    once, the crash case (fault injection, streams/ops/chaos). False when it was not running."""
     with _locked(settings):
         pid = _running_pid(settings, service)
         if pid is None:
@@ -419,7 +446,7 @@ def stop_service(settings: Settings, service: str, hard: bool = False) -> bool:
 def status(settings: Settings) -> dict[str, str]:
     """Service -> "running pid N on host:port", or "stopped" (noting a port held by another)."""
     report: dict[str, str] = {}
-    for service in (KAFKA, CLICKHOUSE):
+    for service in ALL:
         host, port = _address(settings, service)
         pid = _running_pid(settings, service)
         if pid is not None:

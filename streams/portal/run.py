@@ -16,12 +16,14 @@ from fastapi import FastAPI
 from streams.clickhouse.db import connect
 from streams.codec import Codec
 from streams.kafka import DeliveryFailed, create_topics, deliver, producer
+from streams.lag import LagMonitor
 from streams.metrics import Metrics
 from streams.portal.access import GuardedClickHouse, Unavailable
 from streams.portal.api.summaries import ClickHouseSums, summaries_router
 from streams.portal.auth import Credentials
 from streams.portal.receipts import kafka_writer, load_receipts
 from streams.portal.service import create_portal
+from streams.scrape import scrape_host, scrape_target
 from streams.settings import Settings
 
 _DECISION = ("SELECT facility, claim_id, version, revision, outcome, requested, approved, "
@@ -142,7 +144,7 @@ def build_portal(settings: Settings) -> FastAPI:
     history = WorkerHistory(worker, settings.portal_worker_timeout)
     register = FacilityRegister.load(settings.portal_facility_register)
     metrics = Metrics.portal()
-    return create_portal(settings, publish=KafkaPublisher(settings, kafka, codec),
+    app = create_portal(settings, publish=KafkaPublisher(settings, kafka, codec),
         receipts=receipts, results=ClickHouseResults(connect(settings)),
         credentials=Credentials.load(settings.portal_credentials, register),
         routers=(cards_router(feed.cards, history), results_router(listing),
@@ -150,6 +152,8 @@ def build_portal(settings: Settings) -> FastAPI:
                  summaries_router(ClickHouseSums(connect(settings))),
                  explanations_router(ClickHouseExplanations(connect(settings)),
                                      KafkaReviews(settings, kafka, codec))), metrics=metrics)
+    app.state.metrics = metrics  # serve() adds the consumer lag readings to it
+    return app
 
 
 def serve(settings: Settings) -> None:
@@ -157,4 +161,11 @@ def serve(settings: Settings) -> None:
     import uvicorn
 
     app = build_portal(settings)
-    uvicorn.run(app, host=settings.portal_host, port=settings.portal_port, log_level="info")
+    lag = LagMonitor(settings, app.state.metrics).start()
+    with scrape_target(settings, "portal", settings.portal_port,
+                       host=scrape_host(settings.portal_host)):
+        try:
+            uvicorn.run(app, host=settings.portal_host, port=settings.portal_port,
+                        log_level="info")
+        finally:
+            lag.stop()

@@ -94,6 +94,8 @@ def create_portal(settings: Settings, *, publish: Publish, receipts: ReceiptStor
     metrics = metrics or Metrics.portal()
     install_metrics(app, metrics)
     failed_writes = metrics.portal_publish_failures_total
+    for topic in ("hi.claims", "hi.receipts"):  # series at 0 from the start, for rate()
+        failed_writes.labels(topic)
     max_bytes = settings.portal_max_body_mb * 1024 * 1024
     submit_lock = threading.Lock()
 

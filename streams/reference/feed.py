@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -37,6 +38,7 @@ class ReferenceFeed:
         self.catalog = catalog
         self.cards = cards
         self._stop = threading.Event()
+        self._newest: dict[str, float] = {}  # "catalog"/"cards" -> Kafka time of newest record
         self._thread: threading.Thread | None = None
         self._consumer = Consumer({
             "bootstrap.servers": settings.bootstrap,
@@ -54,6 +56,7 @@ class ReferenceFeed:
         def apply(msg: Message) -> None:
             nonlocal applied
             applied += self._apply(str(msg.topic()), msg.key(), msg.value())
+            self._seen(msg)
 
         read_to_end(self._consumer, self._schema, apply, timeout)
         return applied
@@ -78,6 +81,15 @@ class ReferenceFeed:
             self.catalog.put(record)
         return 1
 
+    def _seen(self, msg: Message) -> None:
+        kind = "cards" if self._schema[str(msg.topic())] == "card" else "catalog"
+        self._newest[kind] = max(self._newest.get(kind, 0.0), msg.timestamp()[1] / 1000)
+
+    def age(self, kind: str) -> float:
+        """Seconds since the newest record of ``kind`` ("catalog" or "cards"); -1 if none."""
+        newest = self._newest.get(kind)
+        return -1.0 if newest is None else max(0.0, time.time() - newest)
+
     def follow(self) -> None:
         """Keep applying updates in a daemon thread until ``close``."""
 
@@ -87,6 +99,7 @@ class ReferenceFeed:
                 if msg is None or msg.error():
                     continue
                 self._apply(str(msg.topic()), msg.key(), msg.value())
+                self._seen(msg)
 
         self._thread = threading.Thread(target=run, name="reference-feed", daemon=True)
         self._thread.start()

@@ -30,6 +30,7 @@ from streams.clickhouse.db import client as clickhouse_client
 from streams.clickhouse.db import insert_rows, insert_settings
 from streams.kafka import DeliveryFailed, Outbox, Pending, dead_letter_headers, producer
 from streams.metrics import Metrics
+from streams.scrape import announce, withdraw
 from streams.settings import Settings
 from streams.sink.payload_json import load_layout
 from streams.sink.review_rows import TRAIL_COLUMNS, decision_trail_tables, review_tables
@@ -142,6 +143,7 @@ class BatchWriter:
                     if not self._offsets:  # everything was revoked while we waited
                         return True
             self._metrics.sink_insert_seconds.observe(self._clock() - started)
+            self._metrics.sink_batch_rows.observe(sum(len(rows) for rows in tables.values()))
             for table, rows in tables.items():
                 self._metrics.sink_rows_total.labels(table).inc(len(rows))
             try:
@@ -182,7 +184,7 @@ class DeadLetters:
                     msg.offset(), reason, detail)
         self._out.send(msg.key(), msg.value(), dead_letter_headers(
             reason, detail, str(msg.topic()), msg.partition(), msg.offset()))
-        self._metrics.dead_letters_total.labels(reason).inc()
+        self._metrics.dead_letters_total.labels(str(msg.topic()), reason).inc()
 
     def wait(self, timeout: float = 30.0) -> None:
         """Block until every dead letter is acknowledged, else raise ``DeliveryFailed``; the
@@ -205,6 +207,7 @@ class Sink:
         self._decode, self._metrics, self._stop = decode, metrics, stop
         self._client = client or clickhouse_client(settings)
         self._claims_topic = settings.topic("hi.claims")
+        self._group = settings.sink_group
         # The decode callable reads claims with the catalogue's claim schema: the JSON forms of
         # claim_payloads follow its layout (streams.sink.payload_json).
         self._json_layout = load_layout(settings.avro_dir / "schemas")
@@ -228,8 +231,8 @@ class Sink:
                                   wait=self._pause_and_wait, stopping=stop.is_set)
 
     def run(self) -> None:
-        self._consumer.subscribe(list(self._builders), on_revoke=self._on_revoke,
-                                 on_lost=self._on_lost)
+        self._consumer.subscribe(list(self._builders), on_assign=self._on_assign,
+                                 on_revoke=self._on_revoke, on_lost=self._on_lost)
         try:
             while not self._stop.is_set():
                 timeout = min(max(self.writer.time_left(), 0.01), 0.5)
@@ -306,6 +309,9 @@ class Sink:
             if msg is not None:  # fetched before the pause took effect: keep it
                 self._handle(msg)
 
+    def _on_assign(self, _consumer: Consumer, _partitions: list[TopicPartition]) -> None:
+        self._metrics.rebalances_total.labels(self._group).inc()
+
     def _on_revoke(self, _consumer: Consumer, partitions: list[TopicPartition]) -> None:
         # Store and commit what we hold before the partitions move. When that is impossible
         # (ClickHouse down, or this is called from inside a retrying flush), drop the revoked
@@ -322,12 +328,14 @@ def run_sink(settings: Settings, decode: Decode, stop: threading.Event | None = 
     """Run the sink until ``stop`` is set or the process gets SIGTERM (main thread only)."""
     stop = stop or threading.Event()
     metrics = metrics or Metrics.sink()
-    server = None
+    server, target = None, None
     if serve_metrics:
         from prometheus_client import start_http_server
 
         server, _ = start_http_server(settings.sink_metrics_port, addr="127.0.0.1",
                                       registry=metrics.registry)
+        target = announce(settings, "sink", settings.sink_metrics_port,
+                          labels={"sink_id": settings.sink_instance_id})
     previous: Any = None
     in_main = threading.current_thread() is threading.main_thread()
     if in_main:
@@ -340,5 +348,7 @@ def run_sink(settings: Settings, decode: Decode, stop: threading.Event | None = 
         if in_main:
             signal.signal(signal.SIGTERM, previous)
         if server is not None:  # a sink run in a thread (tests) frees its port
+            if target is not None:
+                withdraw(target)
             server.shutdown()
             server.server_close()

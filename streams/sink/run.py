@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from streams.codec import Codec
 from streams.kafka import create_topics, topic_schemas
+from streams.lag import LagMonitor
 from streams.settings import Settings
 
 
@@ -17,8 +18,10 @@ def run_sink_process(settings: Settings) -> None:
     schemas = topic_schemas(settings)  # hi.claims -> claim, hi.decisions -> decision
     metrics = Metrics.sink()
     gauge = UndecidedGauge(settings, metrics).start()
+    lag = LagMonitor(settings, metrics).start()
     try:
         run_sink(settings, lambda topic, data: codec.decode(data, schemas[topic]),
                  metrics=metrics, serve_metrics=True)
     finally:
+        lag.stop()
         gauge.stop()

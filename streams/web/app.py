@@ -22,14 +22,16 @@ def _counter(console: Console, status: str) -> Callable[[], float]:
     return lambda: float(console.queue.counts(time.time())[status])
 
 
-def create_web(shell: Shell, console: Console, more: tuple[APIRouter, ...] = ()) -> FastAPI:
-    """``more``: routers of further pages (built with the same shell, so they share its nav)."""
+def create_web(shell: Shell, console: Console,
+               more: tuple[Callable[[Shell], APIRouter], ...] = ()) -> FastAPI:
+    """``more``: builders of further pages' routers, called after the console's so the nav
+    lists the pages in this order."""
     app = FastAPI(title="hireview web app", docs_url=None, redoc_url=None, openapi_url=None)
     install_metrics(app, console.metrics)
     for status in ("open", "requested", "answered", "overdue", "resolved"):
         console.metrics.web_queue_claims.labels(status).set_function(_counter(console, status))
     shell.install(app)
     app.include_router(console_router(shell, console))
-    for router in more:
-        app.include_router(router)
+    for build in more:
+        app.include_router(build(shell))
     return app

@@ -13,12 +13,17 @@ import time
 from datetime import UTC, datetime
 from typing import Any
 
-from fastapi import FastAPI
+from fastapi import APIRouter, FastAPI
 
 from streams.clickhouse.db import connect
 from streams.codec import Codec
 from streams.jurisdiction import FacilityRegister
 from streams.kafka import create_topics, deliver, producer
+from streams.lag import LagMonitor
+from streams.metrics import Metrics
+from streams.ops import prom
+from streams.ops.dashboard import load_panels
+from streams.scrape import scrape_host, scrape_target
 from streams.settings import Settings
 from streams.web.accounts import Accounts
 from streams.web.app import create_web
@@ -27,6 +32,7 @@ from streams.web.console.feed import ConsoleFeed
 from streams.web.console.pages import Console
 from streams.web.console.queue import Queue
 from streams.web.console.store import ConsoleStore
+from streams.web.ops.pages import ops_router
 from streams.web.session import Sessions
 from streams.web.shell import Shell
 
@@ -70,22 +76,32 @@ def build_web(settings: Settings) -> tuple[FastAPI, Any]:
     threading.Thread(target=clock, name="console-clock", daemon=True).start()
     shell = Shell(Accounts.load(settings.web_accounts_path, register),
                   Sessions(settings.web_dir, settings.web_session_hours))
+    metrics = Metrics.web()
     console = Console(queue, ConsoleStore(connect(settings), codec.decode), publish,
                       secrets.token_hex(4), settings.web_take_minutes * 60,
-                      settings.web_explanation_days)
+                      settings.web_explanation_days, metrics)
+    panels = load_panels()
+
+    def ops(web_shell: Shell) -> APIRouter:
+        return ops_router(web_shell, panels, lambda expr, start, end, step: prom.query_range(
+            settings, expr, start, end, step), time.time)
+
+    lag = LagMonitor(settings, metrics).start()
 
     def close() -> None:
         stop.set()
+        lag.stop()
         feed.close()
 
-    return create_web(shell, console), close
+    return create_web(shell, console, (ops,)), close
 
 
 def serve(settings: Settings) -> None:
     import uvicorn
 
     app, close = build_web(settings)
-    try:
-        uvicorn.run(app, host=settings.web_host, port=settings.web_port, log_level="info")
-    finally:
-        close()
+    with scrape_target(settings, "web", settings.web_port, host=scrape_host(settings.web_host)):
+        try:
+            uvicorn.run(app, host=settings.web_host, port=settings.web_port, log_level="info")
+        finally:
+            close()

@@ -179,7 +179,7 @@ def create_app(settings: Settings, codec: Codec, ref: Enrichment, metrics: Metri
     engine = ref.engine
 
     async def dead_letter(msg: Any, reason: str, detail: object) -> None:
-        metrics.dead_letters_total.labels(reason).inc()
+        metrics.dead_letters_total.labels(msg.topic, reason).inc()
         await dlq.send(key=msg.key, value=msg.value, headers=dead_letter_headers(
             reason, detail, msg.topic, msg.partition, msg.offset))
 

@@ -12,12 +12,16 @@ import signal
 import subprocess
 import sys
 import time
+from functools import partial
 from types import FrameType
+from typing import Any
 
 from streams.codec import Codec
 from streams.kafka import create_topics, ensure_compacted
+from streams.lag import LagMonitor
 from streams.reference.catalog import CardRegistry, CatalogSnapshot
 from streams.ruleset import current_engine
+from streams.scrape import announce, withdraw
 from streams.settings import Settings
 from streams.worker.guard import EXIT_GAP
 
@@ -68,6 +72,8 @@ def run_worker(settings: Settings) -> None:
           f"{len(feed.cards)} cards) in {time.monotonic() - started:.1f}s", flush=True)
     metrics.catalog_entries.labels("catalog").set_function(lambda: len(feed.catalog))
     metrics.catalog_entries.labels("cards").set_function(lambda: len(feed.cards))
+    for kind in ("catalog", "cards"):
+        metrics.reference_age_seconds.labels(kind).set_function(partial(feed.age, kind))
     feed.follow()
     ref = Enrichment(current_engine(settings), feed.catalog, feed.cards, settings.history_keep_days,
                      settings.history_min_visits)
@@ -82,7 +88,17 @@ def run_worker(settings: Settings) -> None:
     # Faust's console spinner sets the root logger to DEBUG so it can spin on every record:
     # that builds a log record per produced message (~8 % of the worker's CPU). No spinner.
     runner.spinner = None
+    def rebalanced(_sender: Any, /, *_args: Any, signal: Any, **_kwargs: Any) -> None:
+        metrics.rebalances_total.labels(settings.app_id).inc()
+
+    worker.app.on_partitions_assigned.connect(rebalanced)  # once per completed rebalance
+
+    lag = LagMonitor(settings, metrics).start()
+    target = announce(settings, "worker", settings.worker_web_port,
+                      labels={"worker_id": settings.worker_id})
     try:
         runner.execute_from_commandline()
     finally:
+        withdraw(target)
+        lag.stop()
         feed.close()

@@ -15,6 +15,7 @@ from clickhouse_driver import Client
 from confluent_kafka.admin import AdminClient
 from confluent_kafka.cimpl import NewTopic
 
+from streams.ops import prometheus as prom
 from streams.ops import services as infra
 from streams.settings import Settings
 
@@ -38,10 +39,11 @@ def _pids(settings: Settings) -> dict[str, int]:
     return pids
 
 
-def test_status_reports_both_services_on_their_ports(running: Settings) -> None:
+def test_status_reports_every_service_on_its_port(running: Settings) -> None:
     report = infra.status(running)
-    assert set(report) == {"kafka", "clickhouse"}
-    ports = {"kafka": running.kafka_port, "clickhouse": running.clickhouse_port}
+    assert set(report) == {"kafka", "clickhouse", "prometheus"}
+    ports = {"kafka": running.kafka_port, "clickhouse": running.clickhouse_port,
+             "prometheus": running.prometheus_port}
     for service, state in report.items():
         match = RUNNING.match(state)
         assert match, f"{service}: {state}"
@@ -52,6 +54,12 @@ def test_status_reports_both_services_on_their_ports(running: Settings) -> None:
 def test_ready_helpers_answer(running: Settings) -> None:
     assert infra.kafka_ready(running, 10)
     assert infra.clickhouse_ready(running, 10)
+    assert prom.ready(running, 10)
+
+
+def test_prometheus_config_passes_promtool(running: Settings) -> None:
+    out = prom.check_config(running)
+    assert "SUCCESS" in out and "rules found" in out, out
 
 
 def test_topic_can_be_created_and_listed(running: Settings) -> None:
@@ -80,18 +88,19 @@ def test_second_up_is_a_no_op(running: Settings) -> None:
     messages: list[str] = []
     infra.up(running, progress=messages.append)
     assert _pids(running) == before
-    assert len(messages) == 2, messages
+    assert len(messages) == 3, messages
     assert all("already running" in m for m in messages), messages
 
 
 def test_stale_pid_files_are_dropped(tmp_path: Path, running: Settings) -> None:
     # A live process that is not ours (this pytest) and garbage: neither counts as running.
     settings = running.model_copy(update={"state_dir": tmp_path, "kafka_port": 1,
-                                          "clickhouse_port": 1})
+                                          "clickhouse_port": 1, "prometheus_port": 1})
     for service, content in (("kafka", str(os.getpid())), ("clickhouse", "not-a-pid")):
         (tmp_path / service).mkdir()
         (tmp_path / service / f"{service}.pid").write_text(content)
-    assert infra.status(settings) == {"kafka": "stopped", "clickhouse": "stopped"}
+    assert infra.status(settings) == {"kafka": "stopped", "clickhouse": "stopped",
+                                      "prometheus": "stopped"}
     assert not list(tmp_path.glob("*/*.pid"))
     infra.down(settings)  # nothing recorded: must not touch anything
     assert _pids(running)

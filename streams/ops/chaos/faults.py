@@ -100,7 +100,8 @@ class Cluster:
     def kill_broker(self) -> None:
         self.log("kill", process=BROKER)
         services.stop_service(self.settings, services.KAFKA, hard=True)
-        services.up(self.settings, progress=lambda m: self.log("infra", message=m))
+        services.up(self.settings, progress=lambda m: self.log("infra", message=m),
+                    services=(services.KAFKA,))
         self.log("restarted", process=BROKER)
 
     def stop_clickhouse(self) -> None:
@@ -109,7 +110,8 @@ class Cluster:
         self.clickhouse_down = True
 
     def start_clickhouse(self) -> None:
-        services.up(self.settings, progress=lambda m: self.log("infra", message=m))
+        services.up(self.settings, progress=lambda m: self.log("infra", message=m),
+                    services=(services.CLICKHOUSE,))
         self.clickhouse_down = False
         self.log("restarted", process=CLICKHOUSE)
 

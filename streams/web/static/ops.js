@@ -7,14 +7,10 @@
   const palette = ["#0b5cad", "#c77c02", "#2e7d4f", "#c0392b", "#7b3fa0", "#00838f", "#6d4c41", "#546e7a"];
   const charts = new Map();
   const units = { s: (v) => v < 1 ? (v * 1000).toFixed(0) + " ms" : v.toFixed(2) + " s",
+    short: (v) => (Math.abs(v) >= 100 ? v.toFixed(0) : v.toFixed(Number.isInteger(v) ? 0 : 2)),
     ops: (v) => v.toFixed(v < 10 ? 2 : 0) + "/s", bytes: (v) => (v / 1048576).toFixed(1) + " MiB",
     percent: (v) => (v * 100).toFixed(1) + "%" };
   window.hireviewOps = { drawn: {} }; // read by the browser test
-
-  function label(labels) {
-    const keep = Object.entries(labels).filter(([k]) => k !== "__name__");
-    return keep.length ? keep.map(([k, v]) => `${k}=${v}`).join(", ") : "value";
-  }
 
   function aligned(series) {
     const xs = Array.from(new Set(series.flatMap((s) => s.points.map((p) => p[0])))).sort((a, b) => a - b);
@@ -45,7 +41,7 @@
     msg.textContent = series.length ? "" : words.empty;
     window.hireviewOps.drawn[id] = series.reduce((n, s) => n + s.points.length, 0);
     const data = aligned(series);
-    const key = id + "|" + series.map((s) => label(s.labels)).join(";");
+    const key = id + "|" + series.map((s) => s.label).join(";");
     const fmt = units[figure.dataset.unit] || ((v) => (Math.abs(v) >= 100 ? v.toFixed(0) : v.toFixed(2)));
     let chart = charts.get(id);
     if (chart && chart.key !== key) { chart.plot.destroy(); chart = null; }
@@ -53,7 +49,7 @@
       box.innerHTML = "";
       const plot = new uPlot({
         width: box.clientWidth || 560, height: 220,
-        series: [{}, ...series.map((s, i) => ({ label: label(s.labels), stroke: palette[i], width: 1.5,
+        series: [{}, ...series.map((s, i) => ({ label: s.label, stroke: palette[i], width: 1.5,
           value: (u, v) => v == null ? "–" : fmt(v) }))],
         axes: [{}, { size: 70, values: (u, vals) => vals.map(fmt) }],
         legend: { live: false },
@@ -63,6 +59,8 @@
     } else {
       chart.plot.setData(data);
     }
+    // The whole window, also while the data covers only its end (a run that just started).
+    chart.plot.setScale("x", { min: body.start, max: body.end });
   }
 
   function all() {

@@ -31,8 +31,8 @@ def test_names_follow_prometheus_conventions() -> None:
         assert re.fullmatch(r"hireview_[a-z_]+", d.name), d.name
         if d.kind is Counter:
             assert d.name.endswith("_total"), f"{d.name}: counters end in _total"
-        if d.kind is Histogram:
-            assert d.name.endswith("_seconds"), f"{d.name}: durations are histograms in seconds"
+        if d.kind is Histogram:  # durations in seconds, sizes in rows
+            assert d.name.endswith(("_seconds", "_rows")), f"{d.name}: give the unit"
         assert d.processes and set(d.processes) <= set(PROCESSES), d.name
 
 
@@ -55,15 +55,18 @@ def test_a_sink_page_shows_no_worker_metric_and_the_worker_none_of_the_sink() ->
     assert "hireview_claims_total" not in sink and "hireview_appraise_seconds" not in sink
     assert "hireview_claims_total" in worker and "hireview_sink_" not in worker
     assert "hireview_portal_" not in sink + worker
+    web = generate_latest(Metrics.web().registry).decode()
+    assert "hireview_consumer_lag_messages" in web + sink + worker
+    assert "hireview_claims_total" not in web
 
 
 def test_using_another_process_metric_fails_loudly() -> None:
     sink = Metrics.sink()
     with pytest.raises(ForeignMetric, match="hireview_claims_total is not a sink metric"):
         sink.claims_total.inc()
-    sink.dead_letters_total.labels("undecodable").inc()  # shared by the worker and the sink
+    sink.dead_letters_total.labels("hi.claims", "undecodable").inc()  # worker's and sink's
     assert sink.registry.get_sample_value("hireview_dead_letters_total",
-                                          {"reason": "undecodable"}) == 1
+                                          {"topic": "hi.claims", "reason": "undecodable"}) == 1
 
 
 def test_dashboards_use_only_catalogued_metrics() -> None:
