@@ -76,8 +76,10 @@ def test_malformed_claims_are_dead_lettered_and_good_ones_still_decided(
     assert any("987654" in r for r in reasons), reasons
     assert f"hireview_claims_total {float(len(items))}" in metrics, metrics
     claims_topic = isolated.topic("hi.claims")
-    assert (f'hireview_dead_letters_total{{topic="{claims_topic}",reason="not_wire_format"}} 1.0'
-            in metrics)
+    dead_lines = [line for line in metrics.splitlines()
+                  if line.startswith("hireview_dead_letters_total{")]
+    assert (f'hireview_dead_letters_total{{reason="not_wire_format",topic="{claims_topic}"}} 1.0'
+            in dead_lines), dead_lines
     decided = {codec.decode(m.value(), "decision")["claim_id"] for m in decisions}  # type: ignore[attr-defined]
     assert decided == {c["claim_id"] for c in good}
 
