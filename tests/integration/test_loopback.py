@@ -61,9 +61,10 @@ def test_no_process_listens_beyond_loopback(isolated: Settings, tmp_path: Path) 
         addresses = set().union(*(seen.get(pid, set()) for pid in _family(child.pid)))
         assert addresses and addresses <= LOOPBACK, f"{name} listens on {sorted(addresses)}"
         assert ports[name] in {port for _a, port, pid in sockets() if pid in _family(child.pid)}
-    # The services infra/ starts: Kafka (broker and controller) and ClickHouse (native, HTTP).
+    # The services infra/ starts: Kafka (broker and controller), ClickHouse (native, HTTP) and
+    # Prometheus when it runs.
     infra = {settings.kafka_port, settings.kafka_controller_port, settings.clickhouse_port,
-             settings.clickhouse_http_port}
+             settings.clickhouse_http_port, settings.prometheus_port}
     bound = {(address, port) for address, port, _pid in sockets() if port in infra}
     assert {port for _a, port in bound} >= {settings.kafka_port, settings.clickhouse_port}
     assert {address for address, _p in bound} <= LOOPBACK, sorted(bound)
