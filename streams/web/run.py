@@ -58,6 +58,7 @@ def build_web(settings: Settings) -> tuple[FastAPI, Any]:
                 timeout=settings.portal_ack_seconds)
 
     stop = threading.Event()
+    expired: set[str] = set()  # requests this process expired (until the feed reads them back)
 
     def clock() -> None:
         """Stale takes return to the queue; unanswered requests past due expire."""
@@ -65,10 +66,11 @@ def build_web(settings: Settings) -> tuple[FastAPI, Any]:
             now = time.time()
             queue.expire_takes(now)
             for entry in queue.overdue(now):
-                if entry.request is None:
+                if entry.request is None or entry.request["review_id"] in expired:
                     continue
                 try:
                     publish(expiry(entry.request, entry.decision, datetime.now(UTC)))
+                    expired.add(entry.request["review_id"])
                     log.info("explanation expired: %s", entry.key)
                 except Exception:  # Kafka down: the next tick tries again
                     log.exception("could not publish the expiry of %s", entry.key)
