@@ -69,8 +69,7 @@ def test_queue_claim_view_review_and_explanation(stack: Stack, browser: Any) -> 
     assert amount > 0, "the claim's first line pays nothing"
     first.fill(str(int(amount)))
     page.fill("textarea[name=note]", "Thuốc kê vượt liều, từ chối một phần")
-    page.click("button[data-action=REJECT_LINES]")
-    page.wait_for_selector("#c-result.ok", timeout=30_000)
+    act(page, "REJECT_LINES")
     wait_for(lambda: _revised_by(stack.settings, target, "lan"), 60,
              "the appraiser's revision in decision_revisions")
     page.goto(page.url)
@@ -81,8 +80,7 @@ def test_queue_claim_view_review_and_explanation(stack: Stack, browser: Any) -> 
     claim_url = f"{stack.web}/claims/79001/{asked['claim_id']}/{asked['version']}"
     page.goto(claim_url)
     page.fill("textarea[name=note]", "Đề nghị giải trình chỉ định xét nghiệm lặp lại")
-    page.click("button[data-action=REQUEST_EXPLANATION]")
-    page.wait_for_selector("#c-result.ok", timeout=30_000)
+    act(page, "REQUEST_EXPLANATION")
     auth = {"Authorization": f"Bearer {stack.facility_key}"}
     with httpx.Client(base_url=stack.portal, headers=auth, timeout=30) as portal:
         def requested() -> list[dict[str, Any]]:
@@ -127,6 +125,14 @@ def test_queue_claim_view_review_and_explanation(stack: Stack, browser: Any) -> 
     page.goto(f"{stack.web}/quality")
     wait_for(lambda: _quality_rows(page, stack), 60, "the rule-quality page with reviews")
     shot(page, "console-rule-quality")
+
+
+def act(page: Any, action: str) -> None:
+    """Click an action and wait for the page's own reload after "recorded" (claim.js reloads
+    1.5 s later to show the new revision; a test navigation meanwhile would be aborted)."""
+    with page.expect_navigation(timeout=30_000):
+        page.click(f"button[data-action={action}]")
+    page.wait_for_load_state()
 
 
 def _has_lines(page: Any, stack: Stack, row: dict[str, Any]) -> bool:
