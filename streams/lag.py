@@ -30,10 +30,13 @@ _PROBE_SECONDS = 1.0  # longest wait for the first uncommitted records of one gr
 
 
 def groups(settings: Settings) -> dict[str, list[str]]:
-    """Consumer group -> the topics it consumes (the pipeline's two stages)."""
+    """Consumer group -> every topic it subscribes to (the pipeline's two stages): the worker's
+    agents (claims, practitioner schedules, amendments, reviews) and the sink's consumer. A
+    topic left out here is a stage whose stall no alert sees."""
     return {settings.app_id: [settings.topic(t) for t in ("hi.claims", "hi.practice",
-                                                          "hi.amendments")],
-            settings.sink_group: [settings.topic(t) for t in ("hi.claims", "hi.decisions")]}
+                                                          "hi.amendments", "hi.reviews")],
+            settings.sink_group: [settings.topic(t) for t in ("hi.claims", "hi.decisions",
+                                                              "hi.reviews")]}
 
 
 Reading = dict[tuple[str, str, int], tuple[int, float]]  # (group, topic, partition) -> lag, age

@@ -199,6 +199,14 @@ class DeadLetters:
             raise
 
 
+def builders(settings: Settings) -> dict[str, Callable[[Mapping[str, Any], datetime],
+                                                    dict[str, list[Row]]]]:
+    """The topics the sink subscribes to, each with the row builder of its records."""
+    return {settings.topic("hi.claims"): claim_tables,
+            settings.topic("hi.decisions"): decision_trail_tables,
+            settings.topic("hi.reviews"): review_tables}
+
+
 class Sink:
     """One consumer of hi.claims, hi.decisions and hi.reviews feeding a BatchWriter."""
 
@@ -211,9 +219,7 @@ class Sink:
         # The decode callable reads claims with the catalogue's claim schema: the JSON forms of
         # claim_payloads follow its layout (streams.sink.payload_json).
         self._json_layout = load_layout(settings.avro_dir / "schemas")
-        self._builders = {settings.topic("hi.claims"): claim_tables,
-                          settings.topic("hi.decisions"): decision_trail_tables,
-                          settings.topic("hi.reviews"): review_tables}
+        self._builders = builders(settings)
         self._consumer = Consumer({
             "bootstrap.servers": settings.bootstrap, "group.id": settings.sink_group,
             # Static membership: a restarted sink takes its place back at once instead of

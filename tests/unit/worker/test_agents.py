@@ -141,3 +141,16 @@ def test_bad_events_go_to_the_dlq_and_the_next_claim_is_decided(worker: Worker) 
     assert all(d.headers["topic"] == (PREFIX + "hi.claims").encode() for d in dead)
     (decided,) = worker.producer.on("hi.decisions")
     assert worker.codec.decode(decided.value or b"", "decision")["claim_id"] == claim["claim_id"]
+
+
+def test_every_topic_an_agent_reads_is_watched_for_lag(worker: Worker) -> None:
+    """streams/lag.py lists what each group consumes; a topic missing there is a stage whose
+    lag no process reports and whose stall no alert sees (hi.reviews once was)."""
+    from streams.lag import groups
+    from streams.sink.consumer import builders
+
+    settings = Settings(topic_prefix=PREFIX, app_id="hireview-unit", sink_group="sink-unit")
+    read = {t for a in worker.app.agents.values() for t in getattr(a.channel, "topics", ())}
+    assert PREFIX + "hi.reviews" in read
+    assert set(groups(settings)["hireview-unit"]) == read
+    assert set(groups(settings)["sink-unit"]) == set(builders(settings))
