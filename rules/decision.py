@@ -13,7 +13,7 @@ A PARTIAL hit without a line is settled against the whole claim (table XML1, lin
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -34,12 +34,13 @@ def decide(
 ) -> Record:
     """The decision on ``claim`` given the engine's ``hits`` (plus ``carried`` hit records
     that other claims or appraisers added, kept when the claim is re-appraised). ``reviewed``:
-    the decision this one replaces, whose appraiser-settled and cleared hit keys still apply to
-    the hits that are found again (an automatic revision never undoes a review)."""
+    the decision this one replaces, whose appraiser-settled and cleared findings keep what the
+    appraiser said of them when they are found again (:func:`carried_marks`): an automatic
+    revision never undoes a review."""
     header = claim["header"]
     records = [*(h.to_record() for h in hits), *carried]
     partial = Severity.PARTIAL.value
-    caps = _line_caps(claim) if any(r["severity"] == partial for r in records) else {}
+    caps = line_caps(claim) if any(r["severity"] == partial for r in records) else {}
     decision: Record = {
         "facility": claim["facility"],
         "claim_id": claim["claim_id"],
@@ -54,9 +55,7 @@ def decide(
         "reviewed_by": "",
         "review_id": "",
     }
-    keys = set(hit_keys(records))
-    settled = [k for k in (reviewed or {}).get("settled", ()) if k in keys]
-    cleared = [k for k in (reviewed or {}).get("cleared", ()) if k in keys]
+    settled, cleared = carried_marks(reviewed, records)
     decision.update(_settle(header["t_bhtt"], records, caps, settled, cleared))
     return decision
 
@@ -76,11 +75,13 @@ def amend(decision: Record, extra_hits: Sequence[Hit], decided_at: datetime) -> 
 
 
 def resettle(decision: Record, hits: list[Record], settled: Sequence[str] | None = None,
-             cleared: Sequence[str] | None = None) -> Record:
+             cleared: Sequence[str] | None = None,
+             caps: Mapping[_LineKey, float] | None = None) -> Record:
     """Outcome, amounts and adjustments of ``decision`` with ``hits`` (and settled/cleared
-    keys, default: the decision's own). Line caps come from the earlier adjustments and from
-    the hits' own line amounts (see :func:`amend`)."""
-    caps = {(a["table"], a["line"]): a["requested"] for a in decision["adjustments"]}
+    keys, default: the decision's own). Line caps: ``caps`` (the claim's, :func:`line_caps`)
+    when the claim is at hand, else those of the earlier adjustments (see :func:`amend`)."""
+    caps = {**{(a["table"], a["line"]): a["requested"] for a in decision["adjustments"]},
+            **(caps or {})}
     return _settle(decision["requested"], hits, caps,
                    decision.get("settled", []) if settled is None else settled,
                    decision.get("cleared", []) if cleared is None else cleared)
@@ -100,6 +101,35 @@ def hit_keys(hits: Sequence[Record]) -> list[str]:
     return keys
 
 
+def carried_marks(before: Record | None, hits: Sequence[Record]
+                  ) -> tuple[list[str], list[str]]:
+    """The settled and cleared keys of ``before`` that apply to ``hits``, the hit records of a
+    later automatic revision of the same claim version.
+
+    A finding carries its marks to the hit of the new revision that is the same finding (code,
+    table, line and inputs), under that hit's key: keys number the hits sharing a code, table
+    and line in order, so one finding that disappears renumbers the next, and a bare key match
+    would hand one finding's verdict to another. A finding whose inputs changed is a new
+    finding: a WARNING of it needs the appraiser again."""
+    if not before:
+        return [], []
+    where: dict[tuple[Any, ...], list[str]] = {}
+    for key, h in zip(hit_keys(hits), hits, strict=True):
+        where.setdefault(_finding(h), []).append(key)
+    moved: dict[str, str] = {}
+    for key, h in zip(hit_keys(before["hits"]), before["hits"], strict=True):
+        found = where.get(_finding(h))
+        if found:
+            moved[key] = found.pop(0)
+    return ([moved[k] for k in before.get("settled", ()) if k in moved],
+            [moved[k] for k in before.get("cleared", ()) if k in moved])
+
+
+def _finding(hit: Record) -> tuple[Any, ...]:
+    return (hit["code"], hit.get("table") or "XML1", hit.get("line") or 0,
+            tuple(sorted((hit.get("inputs") or {}).items())))
+
+
 def needs_review(decision: Record) -> bool:
     """True when an appraiser must look (a WARNING hit no appraiser has settled or cleared):
     such decisions go to hi.warnings."""
@@ -108,7 +138,8 @@ def needs_review(decision: Record) -> bool:
                for k, h in zip(hit_keys(decision["hits"]), decision["hits"], strict=True))
 
 
-def _line_caps(claim: Record) -> dict[_LineKey, float]:
+def line_caps(claim: Record) -> dict[_LineKey, float]:
+    """Each line's T_BHTT, the most a line can have rejected: ``(table, STT) -> amount``."""
     caps: dict[_LineKey, float] = {("XML2", line["stt"]): line["t_bhtt"] for line in claim["drugs"]}
     caps.update((("XML3", line["stt"]), line["t_bhtt"]) for line in claim["services"])
     return caps

@@ -30,9 +30,8 @@ from mode import CrashingSupervisor
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from rules.decision import needs_review
-from rules.review import applies
 from streams.claim import CLAIM_HEADER, claim_header
-from streams.codec import Codec, InvalidMessage
+from streams.codec import Codec
 from streams.kafka import dead_letter_headers
 from streams.metrics import Metrics
 from streams.settings import Settings
@@ -47,7 +46,8 @@ from streams.worker.practice import (
     on_shift,
 )
 from streams.worker.practice import shifts_of as practice_shifts
-from streams.worker.processor import DeadLetter, Enrichment, amend_visit, process, review_visit
+from streams.worker.processor import DeadLetter, Enrichment, amend_visit, process
+from streams.worker.review import decode_review, review_visit
 
 
 @dataclass(frozen=True)
@@ -276,20 +276,19 @@ def create_app(settings: Settings, codec: Codec, ref: Enrichment, metrics: Metri
     async def apply_reviews(stream: faust.StreamT[bytes]) -> AsyncIterator[None]:
         async for event in checked(stream):
             msg = event.message
-            try:
-                review = codec.decode(msg.value, "review")
-            except InvalidMessage as exc:
-                await dead_letter(msg, "bad_review", exc)
-                yield None
-                continue
-            action = str(review["action"])
-            if not applies(review):
-                metrics.reviews_total.labels(action, "recorded").inc()
+            review = decode_review(codec.decode, msg.key, msg.value)
+            if isinstance(review, DeadLetter):
+                await dead_letter(msg, review.reason, review.detail)
                 yield None
                 continue
             before = hist.loads(visits.get(msg.key))
-            after, decision, result = review_visit(before, review, datetime.now(UTC))
-            metrics.reviews_total.labels(action, result).inc()
+            step = review_visit(before, review, datetime.now(UTC), load_claim)
+            if isinstance(step, DeadLetter):
+                await dead_letter(msg, step.reason, step.detail)
+                yield None
+                continue
+            after, decision, result = step
+            metrics.reviews_total.labels(str(review["action"]), result).inc()
             if decision is not None:
                 if result == "applied":
                     visits[msg.key] = hist.dumps(after)

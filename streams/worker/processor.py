@@ -15,7 +15,7 @@ from rules.base import Hit, RuleInputError
 from rules.context import Context
 from rules.decision import amend, decide, needs_review
 from rules.engine import Engine
-from rules.review import REVIEW_CODE, apply_review
+from rules.review import REVIEW_CODE
 from streams.codec import InvalidMessage
 from streams.reference.catalog import CardRegistry, CatalogSnapshot
 from streams.worker import history as hist
@@ -205,23 +205,3 @@ def decode_claim(
         )
     return claim
 
-
-def review_visit(visits: list[hist.Visit], review: Record, at: datetime
-                 ) -> tuple[list[hist.Visit], Record | None, str]:
-    """Apply an appraiser's decisive ``review`` (rules/review.py) to its claim in ``visits``.
-
-    Returns the new visits, the decision to emit and the result: ``applied``; ``replayed`` (this
-    review made the current revision already: a redelivery after a crash, emitted again because
-    the crash may have come before the emit — the same revision collapses downstream);
-    ``stale`` (made on another revision) or ``unknown_claim`` (not in the history), with no
-    decision."""
-    visit = hist.find(visits, (review["facility"], review["claim_id"], review["version"]))
-    if visit is None:
-        return visits, None, "unknown_claim"
-    current = visit["decision"]
-    if current.get("review_id") == review["review_id"]:
-        return visits, current, "replayed"
-    revised = apply_review(current, review, at)
-    if revised is None:
-        return visits, None, "stale"
-    return hist.replace_decision(visits, revised), revised, "applied"

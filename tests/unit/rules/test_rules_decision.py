@@ -149,3 +149,35 @@ def test_decision_of_every_outcome_fits_the_schema() -> None:
                  [hit(Severity.REJECT, REQUESTED)]):
         d: dict[str, Any] = decide(claim(), hits, "r", AT, revision=4)
         assert fastavro.validation.validate(d, SCHEMA) and d["revision"] == 4
+
+
+def test_hit_keys_number_the_hits_sharing_code_table_and_line() -> None:
+    from rules.decision import hit_keys
+
+    hits = [hit(Severity.WARNING, code="XC02"), hit(Severity.PARTIAL, 10, "XML2", 1, "CT02"),
+            hit(Severity.WARNING, code="XC02"), hit(Severity.PARTIAL, 5, "XML2", 2, "CT02")]
+    assert hit_keys([h.to_record() for h in hits]) == [
+        "XC02|XML1|0|0", "CT02|XML2|1|0", "XC02|XML1|0|1", "CT02|XML2|2|0"]
+
+
+def test_settled_and_cleared_follow_their_finding_into_a_later_revision() -> None:
+    from rules.decision import carried_marks
+
+    a = hit(Severity.WARNING, code="XC02", other="A")
+    b = hit(Severity.WARNING, code="XC02", other="B")
+    cut = hit(Severity.PARTIAL, 2000.0, "XML2", 1, "CT02")
+    before = decide(claim(), [a, b, cut], "r", AT)
+    before.update(settled=["XC02|XML1|0|1", "CT02|XML2|1|0"], cleared=["CT02|XML2|1|0"])
+    before.update(decide(claim(), [a, b, cut], "r", AT, reviewed=before))
+    assert before["outcome"] == "WARN" and needs_review(before)  # A is pending, the cut cleared
+    # Finding A disappears: B is now XC02's first hit and keeps its settled mark under that key;
+    # the cleared line cut stays cleared (paid).
+    later = decide(claim(), [b, cut], "r", LATER, revision=2, reviewed=before)
+    assert (later["settled"], later["cleared"]) == (["XC02|XML1|0|0", "CT02|XML2|1|0"],
+                                                    ["CT02|XML2|1|0"])
+    assert later["outcome"] == "ACCEPT" and not needs_review(later) and balanced(later)
+    # B's inputs change: a new finding, which needs the appraiser again.
+    b2 = hit(Severity.WARNING, code="XC02", other="B", visits="8")
+    again = decide(claim(), [b2, cut], "r", LATER, revision=3, reviewed=later)
+    assert again["settled"] == ["CT02|XML2|1|0"] and needs_review(again)
+    assert carried_marks(None, [cut.to_record()]) == ([], [])

@@ -108,3 +108,46 @@ def test_claim_example_becomes_claim_line_and_payload_rows(codec: Codec, path: P
 def test_decision_example_becomes_decision_and_hit_rows(codec: Codec, path: Path) -> None:
     _data, decision = example(codec, path)
     assert_decision_rows(decision)
+
+
+REVIEWS = sorted(AVRO.glob("examples/review/*.json"))
+
+
+@pytest.mark.parametrize("path", REVIEWS, ids=lambda p: p.name)
+def test_review_example_is_applied_by_the_worker_and_stored_by_the_sink(codec: Codec,
+                                                                        path: Path) -> None:
+    """Each review example is an action on the warn-overlapping-stay decision of the inpatient
+    claim example: the worker's review step takes it as sent, and the new revision (if any) and
+    the review itself become the sink's rows."""
+    from rules.review import applies
+    from streams.sink.review_rows import (
+        REVIEW_COLUMNS,
+        REVIEW_HIT_COLUMNS,
+        REVISION_COLUMNS,
+        decision_trail_tables,
+        review_tables,
+    )
+    from streams.worker.processor import DeadLetter
+    from streams.worker.review import decode_review, review_visit
+
+    data, review = example(codec, path)
+    _, decision = example(codec, AVRO / "examples/decision/warn-overlapping-stay.json")
+    _, claim = example(codec, AVRO / "examples/claim/inpatient-pneumonia-20-lines.json")
+    key = review["person_key"].encode()
+    assert decode_review(codec.decode, key, data) == review
+    visits = [{"facility": decision["facility"], "claim_id": decision["claim_id"],
+               "version": decision["version"], "decision": decision}]
+    step = review_visit(visits, review, NOW, lambda _identity: claim)
+    assert not isinstance(step, DeadLetter), step
+    _, revised, result = step
+    assert result == ("applied" if applies(review) else "recorded")
+    if revised is not None:
+        assert revised["revision"] == 2 and revised["reviewed_by"] == review["actor"]
+        sent = codec.decode(codec.encode("decision", revised), "decision")
+        assert_decision_rows(sent)
+        (row,) = decision_trail_tables(sent, NOW)["decision_revisions"]
+        assert set(row) == set(REVISION_COLUMNS) and row["review_id"] == review["review_id"]
+    tables = review_tables(review, NOW)
+    assert [set(r) for r in tables["reviews"]] == [set(REVIEW_COLUMNS)]
+    assert len(tables["review_hits"]) == len(review["hits"])
+    assert all(set(r) == set(REVIEW_HIT_COLUMNS) for r in tables["review_hits"])

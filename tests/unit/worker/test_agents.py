@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, NamedTuple, cast
 
@@ -102,10 +103,11 @@ def worker(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Worker]:
     yield Worker(app, codec, producer)
 
 
-def put(app: faust.App, *events: tuple[bytes | None, bytes | None]) -> None:
-    """Feed ``events`` (key, value) in order to the agent reading hi.claims; wait for each."""
+def put(app: faust.App, *events: tuple[bytes | None, bytes | None],
+        topic: str = "hi.claims") -> None:
+    """Feed ``events`` (key, value) in order to the agent reading ``topic``; wait for each."""
     (agent,) = [a for a in app.agents.values()
-                if PREFIX + "hi.claims" in getattr(a.channel, "topics", ())]
+                if PREFIX + topic in getattr(a.channel, "topics", ())]
 
     async def run() -> None:
         async with agent.test_context() as test:
@@ -154,3 +156,42 @@ def test_every_topic_an_agent_reads_is_watched_for_lag(worker: Worker) -> None:
     assert PREFIX + "hi.reviews" in read
     assert set(groups(settings)["hireview-unit"]) == read
     assert set(groups(settings)["sink-unit"]) == set(builders(settings))
+
+
+def test_a_review_in_is_the_appraisers_revision_out(worker: Worker) -> None:
+    """hi.reviews: a decisive review of a decided claim is its next revision, attributed to the
+    appraiser; an unusable event goes to the DLQ (bad_review) and the next one still applies."""
+    from rules.decision import hit_keys
+
+    data, claim = example(worker.codec, CLAIM)
+    key = claim["person_key"].encode()
+    put(worker.app, (key, data))
+    (first,) = worker.producer.on("hi.decisions")
+    decision = worker.codec.decode(first.value or b"", "decision")
+    review = {"review_id": "ab" * 16, "facility": claim["facility"],
+              "claim_id": claim["claim_id"], "version": claim["version"],
+              "person_key": claim["person_key"], "base_revision": decision["revision"],
+              "action": "REJECT_LINES", "actor": "lan", "actor_role": "province",
+              "note": "thuốc không đúng chỉ định", "at": datetime.now(UTC), "request_id": None,
+              "due": None, "proposal": None, "attachments": [],
+              "lines": [{"table": "XML2", "line": 1, "amount": 10**9}],  # capped at the line
+              "hits": [{"key": k, "code": h["code"], "amount": h["amount"],
+                        "verdict": "CONFIRMED"}
+                       for k, h in zip(hit_keys(decision["hits"]), decision["hits"],
+                                       strict=True)]}
+    encode = worker.codec.encoder("review")
+    bad = [(key, None), (key, b"garbage"), (b"someone-else", encode(review)),
+           (key, encode({**review, "review_id": "cd" * 16, "note": ""}))]
+    put(worker.app, *bad, (key, encode(review)), topic="hi.reviews")
+    dead = worker.producer.on("hi.claims.dlq")
+    assert [(d.key, d.value) for d in dead] == bad
+    assert {d.headers["reason"] for d in dead} == {b"bad_review"}
+    assert all(d.headers["topic"] == (PREFIX + "hi.reviews").encode() for d in dead)
+    _, second = worker.producer.on("hi.decisions")
+    revised = worker.codec.decode(second.value or b"", "decision")
+    assert (revised["revision"], revised["reviewed_by"], revised["review_id"]) == (
+        decision["revision"] + 1, "lan", "ab" * 16)
+    line = claim["drugs"][0]
+    assert revised["rejected"] >= line["t_bhtt"] and revised["outcome"] != "ACCEPT"
+    assert any(a["code"] == "REVIEW" and a["rejected"] <= line["t_bhtt"]
+               for a in revised["adjustments"])
