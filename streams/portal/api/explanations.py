@@ -6,14 +6,21 @@
 - ``POST /api/v1/explanations/{id}`` with ``{"text": ..., "attachments": [...]}`` — the answer,
   published on hi.reviews as an ``EXPLAIN`` event and acknowledged by Kafka before the 200. An
   answer to a request already answered, decided or expired is refused (409): the appraiser's
-  decision stands once the due date has passed.
+  decision stands once the due date has passed. The view learns of an answer only when the sink
+  has stored it, so the portal also remembers the requests it answered itself: a second answer
+  sent in that second or two is refused as well.
+
+A request of a facility the key does not cover is answered 404, as an unknown one (logged): its
+existence is not the caller's business.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import re
+import threading
 import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -25,6 +32,7 @@ from fastapi import APIRouter, Request
 from streams.portal.access import Access, GuardedClickHouse, Refused, read_limited
 from streams.portal.api.results import plain
 
+log = logging.getLogger("hireview.portal")
 Record = dict[str, Any]
 Publish = Callable[[Record], None]  # one hi.reviews event; raises Unavailable when not acked
 MAX_TEXT, MAX_ATTACHMENTS, MAX_REFERENCE = 10_000, 20, 500
@@ -33,7 +41,8 @@ _FACILITY = re.compile(r"[0-9A-Za-z]{5}")
 _ID = re.compile(r"[0-9a-f]{32}")
 _COLUMNS = ("id", "facility", "claim_id", "version", "person_key", "base_revision", "question",
             "requested_by", "requested_at", "due", "proposal", "answer", "answer_attachments",
-            "answered_by", "answered_at", "answers", "status")
+            "answered_by", "answered_at", "answers", "status", "line_tables", "line_numbers",
+            "line_amounts")
 _SELECT = "SELECT " + ", ".join(_COLUMNS) + " FROM explanations"
 
 
@@ -55,7 +64,10 @@ class ClickHouseExplanations:
 def _shown(row: Record, now: datetime) -> Record:
     due = row["due"]
     overdue = row["status"] == "open" and due is not None and due.replace(tzinfo=UTC) < now
-    out = {k: plain(v) for k, v in row.items() if k not in ("person_key", "answers")}
+    out = {k: plain(v) for k, v in row.items() if k not in ("person_key", "answers")
+           and not k.startswith("line_")}
+    out["lines"] = [{"table": t, "line": n, "amount": plain(a)} for t, n, a in zip(
+        row["line_tables"], row["line_numbers"], row["line_amounts"], strict=True)]
     out["answer"] = ({"text": row["answer"], "attachments": list(row["answer_attachments"]),
                       "by": row["answered_by"], "at": plain(row["answered_at"])}
                      if row["answers"] else None)
@@ -87,6 +99,8 @@ def explanations_router(store: ClickHouseExplanations, publish: Publish
                         ) -> Callable[[Access], APIRouter]:
     def make(access: Access) -> APIRouter:
         router = APIRouter()
+        answered: set[str] = set()  # answered from here, perhaps not in the view yet
+        answering = threading.Lock()
 
         @router.get("/api/v1/explanations", summary="Requests for explanation sent to a "
                     "facility, with due dates and answers")
@@ -109,12 +123,17 @@ def explanations_router(store: ClickHouseExplanations, publish: Publish
                      "a request for explanation")
         async def answer(request_id: str, request: Request) -> Record:
             cred = access.authenticate(request)
-            found = store.get(request_id) if _ID.fullmatch(request_id) else None
-            if found is None or not cred.covers(found["facility"]):
-                if found is not None:
-                    access.require(cred, found["facility"], "answer explanation requests of")
+            found = (await asyncio.to_thread(store.get, request_id)
+                     if _ID.fullmatch(request_id) else None)
+            if found is not None and not cred.covers(found["facility"]):
+                log.warning("refused: %s (%s %s) may not answer request %s of facility %r",
+                            cred.name, cred.role, cred.scope, request_id, found["facility"])
+                found = None
+            if found is None:
                 raise Refused(404, "not_found", f"no request for explanation {request_id!r}")
             if cred.role != "facility":
+                log.warning("refused: %s (%s %s) may not answer for facility %r", cred.name,
+                            cred.role, cred.scope, found["facility"])
                 raise Refused(403, "forbidden", "only the facility answers its requests")
             if found["status"] != "open":
                 raise Refused(409, "closed", f"the request is {found['status']}: it takes "
@@ -129,6 +148,11 @@ def explanations_router(store: ClickHouseExplanations, publish: Publish
             except ValueError:
                 raise Refused(422, "invalid_request", "body: not JSON") from None
             text, attachments = _answer(body)
+            with answering:
+                if request_id in answered:
+                    raise Refused(409, "closed", "the request is answered: it takes no "
+                                  "further answer")
+                answered.add(request_id)
             now = datetime.now(UTC)
             event = {"review_id": uuid.uuid4().hex, "facility": found["facility"],
                      "claim_id": found["claim_id"], "version": int(found["version"]),
@@ -137,7 +161,12 @@ def explanations_router(store: ClickHouseExplanations, publish: Publish
                      "actor": cred.name, "actor_role": "facility", "note": text, "at": now,
                      "request_id": request_id, "due": None, "proposal": None, "lines": [],
                      "hits": [], "attachments": attachments}
-            await asyncio.to_thread(publish, event)  # Kafka's ack, off the event loop
+            try:
+                await asyncio.to_thread(publish, event)  # Kafka's ack, off the event loop
+            except BaseException:
+                with answering:  # not answered: the facility may send it again
+                    answered.discard(request_id)
+                raise
             return {"review_id": event["review_id"], "request_id": request_id,
                     "at": now.isoformat()}
 
