@@ -12,7 +12,7 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from rules.decision import hit_keys
+from rules.decision import hit_keys, line_caps
 from streams.web.console.queue import pending_hits
 
 Record = dict[str, Any]
@@ -28,19 +28,11 @@ class ActionError(ValueError):
         self.field, self.problem = field, problem
 
 
-def line_amounts(claim: Record | None) -> dict[tuple[str, int], float]:
-    """HI-paid amount (T_BHTT) of each line of the claim: what a line rejection is capped at."""
-    if claim is None:
-        return {}
-    out = {("XML2", int(d["stt"])): float(d["t_bhtt"]) for d in claim.get("drugs", ())}
-    out.update((("XML3", int(s["stt"])), float(s["t_bhtt"])) for s in claim.get("services", ()))
-    return out
-
-
 def _lines(raw: Any, claim: Record | None) -> list[Record]:
     if not isinstance(raw, list) or not raw:
         raise ActionError("lines", "choose at least one line to reject")
-    amounts = line_amounts(claim)
+    # The same caps the worker applies (rules.decision.line_caps): a line loses at most its T_BHTT.
+    amounts = {k: float(v) for k, v in line_caps(claim).items()} if claim else {}
     if not amounts:
         raise ActionError("lines", "the claim's lines are not stored yet; try again shortly")
     out, seen = [], set()
