@@ -17,6 +17,9 @@ command -v mvn >/dev/null || need_apt+=(maven)
 # used); DejaVu has the Vietnamese diacritics the pages and PDFs show.
 command -v chromium >/dev/null || need_apt+=(chromium)
 [ -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || need_apt+=(fonts-dejavu-core)
+# pdftoppm renders report and notice PDFs to PNG in the tests; WeasyPrint needs Pango.
+command -v pdftoppm >/dev/null || need_apt+=(poppler-utils)
+[ -e /usr/lib/x86_64-linux-gnu/libpango-1.0.so.0 ] || need_apt+=(libpango-1.0-0 libpangoft2-1.0-0)
 # Prometheus (and promtool) from Debian; `hireview infra up` runs it with the project's config,
 # never the system service, which is stopped so it does not hold port 9090 for nothing.
 if ! command -v promtool >/dev/null; then
