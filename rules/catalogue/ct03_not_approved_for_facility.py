@@ -39,7 +39,7 @@ from rules.base import (
     Severity,
     money,
 )
-from rules.catalogue._tender import parse_tender, same_bid
+from rules.tender import parse_tender, same_bid
 from rules.context import Context
 
 META = RuleMeta(
