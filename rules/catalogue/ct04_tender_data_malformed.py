@@ -11,8 +11,8 @@ Why:
 
 Anti-pattern:
     A bare regex that accepts group N0 for a drug, refuses it for a supply or refuses the
-    five-part form with the tendering unit, or a year after the service, or rejecting the fund's money
-    for a typo in a field the appraiser can correct with the facility.
+    five-part form with the tendering unit, or a year after the service, or rejecting the
+    fund's money for a typo in a field the appraiser can correct with the facility.
 
 Best practice:
     Parse the four parts, the decision optional while ``require_decision`` is false (the short
@@ -46,8 +46,8 @@ from rules.base import (
     Severity,
     money,
 )
-from rules.tender import FORMS, FORMS_VI, Bid, parse_tender, tender_problem
 from rules.context import Context
+from rules.tender import FORMS, FORMS_VI, Bid, parse_tender, tender_problem
 
 META = RuleMeta(
     code="CT04",

@@ -25,11 +25,10 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from rules.tender import FORMS, parse_tender, tender_problem
-
 from fastavro import parse_schema
 from fastavro.validation import ValidationError, validate
 
+from rules.tender import FORMS, parse_tender, tender_problem
 from streams.reference.values import Row, RowFinding, as_date, as_number, as_text, as_whole
 
 Entry = dict[str, Any]

@@ -7,9 +7,9 @@ import pytest
 
 from rules.base import Hit, Record
 from rules.cases import Case, base_case, cases_for, deep_merge
-from rules.tender import Bid, parse_tender, same_bid, tender_problem
 from rules.context import Context
 from rules.engine import Engine
+from rules.tender import Bid, parse_tender, same_bid, tender_problem
 
 
 def _hits(engine: Engine, claim: Record, case: Case | None = None) -> list[Hit]:
