@@ -162,6 +162,7 @@ def shift(draft: Draft, delta: timedelta) -> None:
             if row.get(name) is not None:
                 row[name] = row[name] + delta
     h["nam_qt"], h["thang_qt"] = h["ngay_ttoan"].year, h["ngay_ttoan"].month
+    care.fit_bed_days(draft)
 
 
 _INJECTORS: dict[str, Injector] = {
