@@ -36,7 +36,8 @@ def payable_bed_days(h: dict[str, Any]) -> int:
     """The bed days of a stay of a day or more as CL01 counts them (TT 22/2023 Art. 6)."""
     start = h["ngay_vao_noi_tru"] or h["ngay_vao"]
     plus_one = h["ma_loai_rv"] in (2, 5) or h["ket_qua_dtri"] in (5, 6, 8)
-    return (h["ngay_ra"].date() - start.date()).days + plus_one
+    days: int = (h["ngay_ra"].date() - start.date()).days
+    return days + plus_one
 
 
 def fit_bed_days(draft: Draft) -> None:
