@@ -73,10 +73,12 @@ class ClaimResult:
             self.record = None
 
 
-def stamp(record: dict[str, Any], *, version: int, submitted_at: datetime) -> dict[str, Any]:
-    """The complete claim.avsc record: ``record`` plus version, submitted_at and content_hash."""
+def stamp(record: dict[str, Any], *, version: int, submitted_at: datetime,
+          sent_at: datetime | None = None) -> dict[str, Any]:
+    """The complete claim.avsc record: ``record`` plus version, submitted_at, content_hash and,
+    for a backfilled claim, ``sent_at`` (when the facility originally sent it)."""
     return {**record, "version": version, "submitted_at": submitted_at,
-            "content_hash": content_hash(record)}
+            "content_hash": content_hash(record), "sent_at": sent_at}
 
 
 def is_4210(tables: Tables) -> bool:
