@@ -49,7 +49,7 @@ def _claim_with_blood(price: float) -> Record:
 
 
 def test_a_blood_row_of_xml3_is_of_kind_drug_never_a_supply_or_service() -> None:
-    assert BLOOD_GROUPS == {7, 17}
+    assert {7, 17} == BLOOD_GROUPS
     assert line_kind({"ma_nhom": 7}) == DRUG and line_kind({"ma_nhom": 17}) == DRUG
     assert line_kind({"ma_nhom": 10}) == SUPPLY and line_kind({"ma_nhom": 18}) == SERVICE
     view = as_drug_line({"ma_dich_vu": "", "ma_vat_tu": "M1", "don_gia_bh": 5.0})
