@@ -15,7 +15,7 @@ from rules.engine import Engine
 from streams.portal.api.cards import HistoryUnavailable
 from streams.portal.api.health import health_router
 from streams.portal.api.precheck import Precheck, precheck_router
-from streams.portal.auth import Credentials
+from streams.portal.auth import Credentials, add_credential
 from streams.portal.intake import parse_envelope, stamp
 from streams.portal.receipts import ReceiptStore
 from streams.portal.service import create_portal
@@ -23,12 +23,7 @@ from streams.reference.catalog import CardRegistry, CatalogSnapshot
 from streams.settings import Settings
 from streams.worker.processor import Enrichment, appraise
 from tests.unit.portal.portal_fixtures import claim, envelope
-from tests.unit.portal.test_portal_service import (  # noqa: F401 - cred_file is a fixture
-    FakeLog,
-    FakePublish,
-    FakeResults,
-    cred_file,
-)
+from tests.unit.portal.test_portal_service import KEYS, FakeLog, FakePublish, FakeResults
 
 XML = "application/xml"
 ENGINE = Engine.load()
@@ -70,9 +65,16 @@ class Setup:
             "Authorization": f"Bearer {self.keys[who]}", "Content-Type": XML})
 
 
+@pytest.fixture(scope="module")
+def keyfile(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, str]]:
+    path = tmp_path_factory.mktemp("creds") / "portal-credentials.json"
+    return path, {who: add_credential(path, who, role, scope)
+                  for who, (role, scope) in KEYS.items()}
+
+
 @pytest.fixture()
-def setup(cred_file: tuple[Path, dict[str, str]]) -> Setup:
-    path, keys = cred_file
+def setup(keyfile: tuple[Path, dict[str, str]]) -> Setup:
+    path, keys = keyfile
     publish, log, results, history = FakePublish(), FakeLog(), FakeResults(), FakeHistory()
     receipts = ReceiptStore(log, [])
     check = Precheck(ENGINE, CatalogSnapshot(), CardRegistry(), history, receipts, results,
