@@ -92,6 +92,21 @@ def _console(settings: Settings, args: argparse.Namespace) -> int:
 def _simulate(settings: Settings, args: argparse.Namespace) -> int:
     from streams.sim.publish import simulate_and_publish
 
+    if args.envelopes:
+        from pathlib import Path
+
+        from streams.sim.files import write_envelope_files
+
+        shapes = [s for s in (args.shapes or "").split(",") if s]
+        try:
+            write_envelope_files(Path(args.envelopes), claims=args.claims, seed=args.seed,
+                                 violations=args.violations, shapes=shapes,
+                                 lines=args.lines)
+        except ValueError as exc:
+            print(f"hireview simulate: {exc}", file=sys.stderr)
+            return 2
+        return 0
+
     simulate_and_publish(settings, claims=args.claims, rate=args.rate,
                          violations=args.violations, seed=args.seed, labels_path=args.labels)
     return 0
@@ -246,6 +261,13 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--violations", type=float, default=0.1, help="share of claims with a violation")
     s.add_argument("--seed", type=int, default=1, help="random seed")
     s.add_argument("--labels", default=None, help="write ground-truth labels (JSON lines) here")
+    s.add_argument("--envelopes", default=None, metavar="DIR",
+                   help="write the claims as GIAMDINHHS envelope files into DIR; publish nothing")
+    s.add_argument("--shapes", default=None,
+                   help="with --envelopes: real exporters' shapes, comma-separated: scientific, "
+                        "empty, blood, no-muc-huong, decimal-comma")
+    s.add_argument("--lines", type=int, default=0,
+                   help="with --envelopes: grow inpatient claims to at least this many lines")
     s.set_defaults(run=_simulate)
 
     s = sub.add_parser("demo", help="bring everything up and stream simulated discharges")
