@@ -1,6 +1,7 @@
-"""``hireview simulate --envelopes DIR [--shapes ...] [--lines N]``: simulated claims written as GIAMDINHHS
-envelope files (one facility per file, at most ``per_file`` claims each) instead of published,
-optionally in real exporters' shapes (``streams.sim.exporters``). Invented people only."""
+"""``hireview simulate --envelopes DIR [--shapes ...] [--lines N]``: simulated claims written
+as GIAMDINHHS envelope files (one facility per file, at most ``per_file`` claims each) instead
+of published, optionally in real exporters' shapes (``streams.sim.exporters``). Invented people
+only."""
 
 from __future__ import annotations
 
