@@ -145,6 +145,13 @@ def _bench(settings: Settings, args: argparse.Namespace) -> int:
         return run_portal_bench(settings, envelopes=args.envelopes, heavy=args.heavy,
                                 clients=args.clients, http=not args.parse_only,
                                 as_json=args.json)
+    if args.target == "precheck":
+        from streams.bench.precheck import run_precheck_bench
+
+        # The portal's defaults are sized for throughput; a pre-check run is about latency.
+        return run_precheck_bench(settings, envelopes=min(args.envelopes, 300),
+                                  heavy=min(args.heavy, 20), clients=min(args.clients, 4),
+                                  as_json=args.json)
     if args.target == "rules":
         from streams.bench.rules import run_rules_bench
 
@@ -276,9 +283,10 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--exit", action="store_true", help="stop everything when the claims are in")
     s.set_defaults(run=_demo)
 
-    s = sub.add_parser("bench", help="benchmarks: the pipeline (default), the portal, the rules")
+    s = sub.add_parser("bench", help="benchmarks: the pipeline (default), the portal, the "
+                       "pre-check, the rules, the console")
     s.add_argument("target", nargs="?", default="pipeline",
-                   choices=["pipeline", "portal", "rules", "console"])
+                   choices=["pipeline", "portal", "precheck", "rules", "console"])
     s.add_argument("--envelopes", type=int, default=3000, help="portal: outpatient envelopes")
     s.add_argument("--heavy", type=int, default=60, help="portal: 800-line inpatient envelopes")
     s.add_argument("--clients", type=int, default=8, help="portal: concurrent HTTP clients")

@@ -14,6 +14,13 @@ Templates may use ``{value}`` (the value sent, clipped), ``{detail}`` and ``{fie
 
 An entry lists the QĐ 130 tag names; a ``Finding`` names the tag actually sent (the 4210 name in
 a 4210 file, the upper-case field name for the JSON form) and the 1-based row of its table.
+
+Empty is not missing: a ``required`` entry found on a tag that is present but empty keeps its
+code (codes are stable) and says "is present but empty" instead of "is missing"
+(``empty_message``); the finding carries ``empty: true``. P317 (blood in XML3) and P608
+(scientific notation) record real exporters' habits that are accepted (docs/claim-standard.md,
+"What real exporters write"). How findings are answered (grouped, blocking first):
+``streams/portal/findings.py``.
 """
 
 from __future__ import annotations

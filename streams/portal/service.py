@@ -9,7 +9,11 @@ so unit tests run it with fakes and ``run.py`` with Kafka and ClickHouse.
   started (``results.decided``) without an unlock: 409 for the whole request, nothing published.
 - ``POST /api/v1/claims/{facility}/{ma_lk}/unlock``: province/central roles only.
 - ``GET /api/v1/claims/{facility}/{ma_lk}``: the latest decision, 404 when none.
+  Findings per claim: blocking first, grouped per code/table/field (``?findings=all``: every
+  one; streams/portal/findings.py).
 - ``GET /api/v1/errors``: the error catalogue. ``/openapi.json``: FastAPI's document.
+- More routers (``routers``): cards, catalogs, results, summaries, explanations, the
+  pre-submission check (api/precheck.py) and health (api/health.py).
 - ``GET /metrics``: the portal's Prometheus metrics (streams/http_metrics.py).
 
 Unreadable input is a 4xx with ``{"error": reason, "detail": message}``, never a 5xx.
