@@ -4,7 +4,8 @@ and leaves no trace: no topic's end offset moves, no ClickHouse row appears, no 
 later submission is still version 1, "accepted").
 
 Earlier claims of the same people are submitted and decided first, so the pre-check judges
-against a real history read from the worker (GET /history/{person})."""
+against a real history read from the worker (GET /history/{person}). The portal's health
+endpoint answers on the same stack without a key."""
 
 from __future__ import annotations
 
@@ -94,6 +95,12 @@ def test_precheck_gives_the_submitted_hits_and_leaves_no_trace(isolated: Setting
     stack = start_stack(isolated, tmp_path, sim)
     settings = stack.settings
     try:
+        health = httpx.get(f"{stack.url}/api/v1/health", timeout=10)  # no key
+        assert health.status_code == 200, health.text
+        assert health.json()["kafka"]["reachable"] is True
+        assert health.json()["reference_feed"]["loaded"] is True
+        assert health.json()["reference_feed"]["following"] is True
+        assert health.json()["reference_feed"]["catalog_age_s"] >= 0  # the sim's lists loaded
         with httpx.Client(base_url=stack.url, timeout=60,
                           headers={"Authorization": f"Bearer {stack.key}"}) as http:
             for batch in group_by_facility(history):

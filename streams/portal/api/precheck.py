@@ -14,6 +14,11 @@ rejected), ``version``, the intake's findings (grouped as for submission, ``?fin
 ``decision`` (outcome, money, rules version and every hit; null when the intake blocks the
 claim) and ``history`` (``available``: false when no worker answered; the rules then ran without
 the person's earlier visits, and ``detail`` says why).
+
+A ``duplicate`` (same content as the version received) would change nothing when submitted;
+its decision here is a fresh judgment with today's rules and reference data. Hits that the
+worker's later stages add to a decision (XC03 from practitioners' schedules, amendments from a
+partner claim) are not part of a first decision, so a pre-check cannot show them either.
 """
 
 from __future__ import annotations
