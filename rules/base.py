@@ -9,7 +9,7 @@ service date. A rule that needs more than one claim says so through ``rules.cros
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from enum import StrEnum
 from typing import Any
@@ -37,6 +37,10 @@ class Severity(StrEnum):
     WARNING = "WARNING"  # manual review, no money moved automatically
 
 
+ENFORCE, WARN, OBSERVE = "enforce", "warn", "observe"
+MODES = (ENFORCE, WARN, OBSERVE)  # go-live modes of a rule version (rules/params.yaml)
+
+
 class RuleInputError(ValueError):
     """A claim field a rule needs is missing or has the wrong type."""
 
@@ -49,9 +53,21 @@ class Params:
     effective_from: date
     effective_to: date | None
     values: Mapping[str, Any] = field(default_factory=dict)
+    # Go-live mode of the rule while this version is in force, and per facility (MA_CSKCB)
+    # exceptions to it: a deployment observes, then warns, then enforces (docs/rules.md).
+    mode: str = ENFORCE
+    facility_modes: Mapping[str, str] = field(default_factory=dict)
 
     def in_force(self, on: date) -> bool:
         return self.effective_from <= on and (self.effective_to is None or on <= self.effective_to)
+
+    def mode_for(self, facility: str) -> str:
+        return self.facility_modes.get(facility, self.mode)
+
+    @property
+    def staged(self) -> bool:
+        """True when some facility does not run the rule in ``enforce``."""
+        return self.mode != ENFORCE or any(m != ENFORCE for m in self.facility_modes.values())
 
 
 @dataclass(frozen=True)
@@ -70,6 +86,15 @@ class Hit:
     inputs: dict[str, str] = field(default_factory=dict)
     message_vi: str = ""  # the same explanation in Vietnamese (``message`` is English)
     threshold: str | None = None  # the limit the input was judged against, as text
+    mode: str = ENFORCE  # the rule's go-live mode for this claim (see ``staged``)
+
+    def staged(self, mode: str) -> Hit:
+        """This hit under go-live ``mode``: ``warn`` turns a REJECT or PARTIAL into a WARNING
+        (the amount still shows what enforcing would reject); ``observe`` only records it."""
+        if mode == ENFORCE:
+            return self
+        severity = Severity.WARNING if mode == WARN else self.severity
+        return replace(self, severity=severity, mode=mode)
 
     def to_record(self) -> Record:
         return {
@@ -85,6 +110,7 @@ class Hit:
             "inputs": dict(self.inputs),
             "message_vi": self.message_vi,
             "threshold": self.threshold,
+            "mode": self.mode,
         }
 
 

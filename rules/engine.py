@@ -57,6 +57,7 @@ class _Plan(NamedTuple):
     partners: tuple[tuple[PartnerRule, Params], ...]
     shifts: tuple[ShiftRule, Params] | None
     inpatient_types: Collection[str]
+    staged: Mapping[str, Params]  # codes whose version runs some facility not in enforce
 
 
 class Engine:
@@ -125,10 +126,13 @@ class Engine:
         partners: list[tuple[PartnerRule, Params]] = []
         shifts: tuple[ShiftRule, Params] | None = None
         inpatient: Collection[str] = DEFAULT_INPATIENT_TYPES
+        staged: dict[str, Params] = {}
         for rule in self.rules:
             p = in_force(self.params[rule.meta.code], on)
             if p is None or not rule.meta.in_force(on):
                 continue
+            if p.staged:
+                staged[rule.meta.code] = p
             if isinstance(rule, LineRule):
                 for kind in rule.scope:
                     lines[kind].append((rule, p))
@@ -142,7 +146,7 @@ class Engine:
                 inpatient = rule.inpatient_types(p)
         return _Plan(
             tuple(claim), tuple(lines[DRUG]), tuple(lines[SERVICE]), tuple(lines[SUPPLY]),
-            tuple(partners), shifts, inpatient,
+            tuple(partners), shifts, inpatient, staged,
         )
 
     def evaluate(self, ctx: Context) -> list[Hit]:
@@ -157,6 +161,12 @@ class Engine:
 
     def _evaluate(self, ctx: Context, claim: Record) -> list[Hit]:
         plan = self.plan(claim["header"]["ngay_vao"].date())
+        hits = self._hits(ctx, claim, plan)
+        if plan.staged and hits:
+            return _staged(hits, plan.staged, claim["facility"])
+        return hits
+
+    def _hits(self, ctx: Context, claim: Record, plan: _Plan) -> list[Hit]:
         hits: list[Hit] = []
         for claim_rule, p in plan.claim:
             found = claim_rule.check(ctx, p)
@@ -225,8 +235,10 @@ class Engine:
         out: list[tuple[Record, Hit]] = []
         for rule, p in partners:
             mine = next((h for h in hits if h.code == rule.meta.code), None)
-            if mine is not None:
-                out += rule.partner_hits(claim, mine, history, p)
+            if mine is not None:  # each earlier claim's hit under its own facility's mode
+                found = rule.partner_hits(claim, mine, history, p)
+                out += [(visit, hit.staged(p.mode_for(visit["facility"])))
+                        for visit, hit in found] if p.staged else found
         return out
 
     def shift_rule(self, on: date) -> tuple[ShiftRule, Params] | None:
@@ -258,6 +270,15 @@ class Engine:
         raise LookupError(f"unknown rule code {code!r}; known codes: {known}")
 
 
+def _staged(hits: list[Hit], staged: Mapping[str, Params], facility: str) -> list[Hit]:
+    """The hits under the go-live mode each rule's version gives ``facility``."""
+    out = []
+    for hit in hits:
+        p = staged.get(hit.code)
+        out.append(hit if p is None else hit.staged(p.mode_for(facility)))
+    return out
+
+
 def _fingerprint(rules: Sequence[Rule], params: ParamTable) -> str:
     """Stable id of the catalogue: rule identities plus every parameter version."""
     h = hashlib.sha256()
@@ -270,4 +291,6 @@ def _fingerprint(rules: Sequence[Rule], params: ParamTable) -> str:
         for p in params.get(m.code, ()):
             values = sorted((k, repr(v)) for k, v in p.values.items())
             h.update(f"  {p.version}|{p.effective_from}|{p.effective_to}|{values}\n".encode())
+            if p.staged:  # only then, so published fingerprints stay what they were
+                h.update(f"  mode={p.mode}|{sorted(p.facility_modes.items())}\n".encode())
     return f"rules-{h.hexdigest()[:12]}"

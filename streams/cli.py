@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
+from datetime import UTC, datetime
 
 from streams.settings import Settings
 
@@ -171,11 +172,22 @@ def _rules(settings: Settings, args: argparse.Namespace) -> int:
     from rules.docs import describe, render_markdown
     from rules.engine import Engine
 
+    if args.action == "go-live":
+        from streams.golive import go_live
+
+        return go_live(settings, args)
     engine = Engine.load()
     if args.action == "list":
+        from streams.ruleset import current_engine
+
+        staged = current_engine(settings).params
+        today = datetime.now(UTC).date()
         for rule in engine.rules:
             m = rule.meta
-            print(f"{m.code}  {m.severity.value:8} {m.title}")
+            p = next((v for v in staged[m.code] if v.in_force(today)), None)
+            mode = "" if p is None or not p.staged else f"  [{p.mode}" + "".join(
+                f", {f}: {fm}" for f, fm in sorted(p.facility_modes.items())) + "]"
+            print(f"{m.code}  {m.severity.value:8} {m.title}{mode}")
     elif args.action == "show":
         try:
             print(describe(args.code, engine))
@@ -339,9 +351,19 @@ def build_parser() -> argparse.ArgumentParser:
     add_arguments(s)
     s.set_defaults(run=_chaos)
 
-    s = sub.add_parser("rules", help="the rule catalogue")
-    s.add_argument("action", choices=["list", "show", "doc"])
+    s = sub.add_parser("rules", help="the rule catalogue; go-live modes (rules go-live)")
+    s.add_argument("action", choices=["list", "show", "doc", "go-live"])
     s.add_argument("code", nargs="?")
+    s.add_argument("--mode", choices=["enforce", "warn", "observe"],
+                   help="go-live: the mode to run the rules in")
+    s.add_argument("--from", dest="start", help="go-live: first service date (YYYY-MM-DD)")
+    s.add_argument("--rule", action="append", default=[],
+                   help="go-live: a rule code (repeat; default every rule)")
+    s.add_argument("--facility", action="append", default=[],
+                   help="go-live: only this MA_CSKCB (repeat; default every facility)")
+    s.add_argument("--params", help="go-live: the file to start from (default the rules in "
+                   "force: HIREVIEW_RULES_PARAMS or rules/params.yaml)")
+    s.add_argument("--out", help="go-live: write here (default stdout)")
     s.set_defaults(run=_rules)
     return p
 

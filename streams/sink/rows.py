@@ -43,6 +43,7 @@ HIT_COLUMNS = (
     "table", "line", "occurrence", "amount", "message", "legal_basis", "input_keys",
     "input_values", "service_date", "decided_at", "ingested_at",
     "message_vi", "threshold",  # added by 0006_hit_messages (ALTER appends them last)
+    "mode",  # added by 0014_hit_mode
 )
 PAYLOAD_COLUMNS = (
     "facility", "claim_id", "version", "person_key", "service_date", "ngay_vao", "submitted_at",
@@ -242,6 +243,7 @@ def decision_rows(decision: Mapping[str, Any], now: datetime) -> tuple[Row, list
             "message": hit["message"],
             "message_vi": hit["message_vi"],
             "threshold": hit["threshold"],
+            "mode": hit.get("mode") or "enforce",
             "legal_basis": hit["legal_basis"],
             "input_keys": [k for k, _ in inputs],
             "input_values": [v for _, v in inputs],
@@ -268,7 +270,9 @@ def decision_rows(decision: Mapping[str, Any], now: datetime) -> tuple[Row, list
         "rules_version": decision["rules_version"],
         "hit_codes": sorted({h["code"] for h in hits}),
         "hit_count": len(hits),
-        "warned": int(any(h["severity"] == "WARNING" for h in hits)),
+        # A hit of a rule in go-live mode 'observe' is recorded only (rules.decision.acts).
+        "warned": int(any(h["severity"] == "WARNING" and h.get("mode") != "observe"
+                          for h in hits)),
         # ver = revision: the highest revision wins; a replay (same revision) collapses.
         "ver": revision,
         "ingested_at": now,
