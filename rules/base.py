@@ -21,6 +21,10 @@ CLAIM = "claim"
 DRUG, SERVICE, SUPPLY = "DRUG", "SERVICE", "SUPPLY"
 LINE_KINDS = (DRUG, SERVICE, SUPPLY)
 SUPPLY_GROUPS = frozenset({10, 11})  # services rows with these MA_NHOM are medical supplies
+# Blood (7) and blood products (17) belong to the drug table; an exporter that writes them in
+# XML3 (the portal accepts it, P317) still has them judged as drug lines: same catalog (the drug
+# list, where blood is listed), same price field, same rules as in XML2.
+BLOOD_GROUPS = frozenset({7, 17})
 TABLE_OF_KIND = {DRUG: "XML2", SERVICE: "XML3", SUPPLY: "XML3"}
 # A line kind in Vietnamese, as the first words of a message ("Thuốc 40.17 ...").
 KIND_VI = {DRUG: "Thuốc", SERVICE: "Dịch vụ kỹ thuật", SUPPLY: "Vật tư y tế"}
@@ -189,8 +193,19 @@ Rule = ClaimRule | LineRule
 
 
 def line_kind(service_row: Record) -> str:
-    """Kind of an XML3 (``services``) row: SUPPLY for MA_NHOM 10/11, else SERVICE."""
-    return SUPPLY if service_row["ma_nhom"] in SUPPLY_GROUPS else SERVICE
+    """Kind of an XML3 (``services``) row: SUPPLY for MA_NHOM 10/11, DRUG for blood (7, 17),
+    else SERVICE."""
+    group = service_row["ma_nhom"]
+    if group in SUPPLY_GROUPS:
+        return SUPPLY
+    return DRUG if group in BLOOD_GROUPS else SERVICE
+
+
+def as_drug_line(service_row: Record) -> Record:
+    """A blood row of XML3 in the shape drug rules read: its code (MA_DICH_VU, else MA_VAT_TU)
+    as ``ma_thuoc`` and the fund's unit price as ``don_gia``; every other field as sent."""
+    code = service_row["ma_dich_vu"] or service_row["ma_vat_tu"] or ""
+    return {**service_row, "ma_thuoc": code, "don_gia": service_row["don_gia_bh"]}
 
 
 def money(value: float) -> str:

@@ -13,11 +13,13 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Collection, Iterable, Mapping, Sequence
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 from typing import Any, NamedTuple
 
 from rules.base import (
+    BLOOD_GROUPS,
     DRUG,
     LINE_KINDS,
     SERVICE,
@@ -30,6 +32,7 @@ from rules.base import (
     Record,
     Rule,
     RuleInputError,
+    as_drug_line,
 )
 from rules.context import Context
 from rules.cross_claim import (
@@ -182,8 +185,11 @@ class Engine:
         service_rules, supply_rules = plan.service, plan.supply
         if service_rules or supply_rules:
             for line in claim["services"]:
-                if line["ma_nhom"] in SUPPLY_GROUPS:
+                group = line["ma_nhom"]
+                if group in SUPPLY_GROUPS:
                     kind, rules, code = SUPPLY, supply_rules, line["ma_vat_tu"] or ""
+                elif group in BLOOD_GROUPS:
+                    continue  # a drug line in the services table: _blood_in_services
                 else:
                     kind, rules, code = SERVICE, service_rules, line["ma_dich_vu"]
                 if not rules:
@@ -193,6 +199,27 @@ class Engine:
                     hit = line_rule.check(ctx, p, line, kind, entry)
                     if hit is not None:
                         hits.append(hit)
+        if drug_rules:
+            hits.extend(self._blood_in_services(ctx, claim, drug_rules))
+        return hits
+
+    @staticmethod
+    def _blood_in_services(
+        ctx: Context, claim: Record, drug_rules: tuple[tuple[LineRule, Params], ...]
+    ) -> list[Hit]:
+        """Blood rows written in XML3 (``rules.base.BLOOD_GROUPS``) judged as the drug lines
+        they are; each hit still points at the XML3 row it is about."""
+        hits: list[Hit] = []
+        for row in claim["services"]:
+            if row["ma_nhom"] not in BLOOD_GROUPS:
+                continue
+            line = as_drug_line(row)
+            entry = ctx.catalog.find(DRUG, claim["facility"], line["ma_thuoc"],
+                                     line["ngay_yl"].date())
+            for line_rule, p in drug_rules:
+                hit = line_rule.check(ctx, p, line, DRUG, entry)
+                if hit is not None:
+                    hits.append(replace(hit, table="XML3"))
         return hits
 
     # --- what cross-claim rules need (rules.cross_claim) ----------------------------------

@@ -93,6 +93,21 @@ def _console(settings: Settings, args: argparse.Namespace) -> int:
 def _simulate(settings: Settings, args: argparse.Namespace) -> int:
     from streams.sim.publish import simulate_and_publish
 
+    if args.envelopes:
+        from pathlib import Path
+
+        from streams.sim.files import write_envelope_files
+
+        shapes = [s for s in (args.shapes or "").split(",") if s]
+        try:
+            write_envelope_files(Path(args.envelopes), claims=args.claims, seed=args.seed,
+                                 violations=args.violations, shapes=shapes,
+                                 lines=args.lines)
+        except ValueError as exc:
+            print(f"hireview simulate: {exc}", file=sys.stderr)
+            return 2
+        return 0
+
     simulate_and_publish(settings, claims=args.claims, rate=args.rate,
                          violations=args.violations, seed=args.seed, labels_path=args.labels)
     return 0
@@ -131,6 +146,13 @@ def _bench(settings: Settings, args: argparse.Namespace) -> int:
         return run_portal_bench(settings, envelopes=args.envelopes, heavy=args.heavy,
                                 clients=args.clients, http=not args.parse_only,
                                 as_json=args.json)
+    if args.target == "precheck":
+        from streams.bench.precheck import run_precheck_bench
+
+        # The portal's defaults are sized for throughput; a pre-check run is about latency.
+        return run_precheck_bench(settings, envelopes=min(args.envelopes, 300),
+                                  heavy=min(args.heavy, 20), clients=min(args.clients, 4),
+                                  as_json=args.json)
     if args.target == "rules":
         from streams.bench.rules import run_rules_bench
 
@@ -258,6 +280,13 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--violations", type=float, default=0.1, help="share of claims with a violation")
     s.add_argument("--seed", type=int, default=1, help="random seed")
     s.add_argument("--labels", default=None, help="write ground-truth labels (JSON lines) here")
+    s.add_argument("--envelopes", default=None, metavar="DIR",
+                   help="write the claims as GIAMDINHHS envelope files into DIR; publish nothing")
+    s.add_argument("--shapes", default=None,
+                   help="with --envelopes: real exporters' shapes, comma-separated: scientific, "
+                        "empty, blood, no-muc-huong, decimal-comma")
+    s.add_argument("--lines", type=int, default=0,
+                   help="with --envelopes: grow inpatient claims to at least this many lines")
     s.set_defaults(run=_simulate)
 
     s = sub.add_parser("demo", help="bring everything up and stream simulated discharges")
@@ -266,9 +295,10 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--exit", action="store_true", help="stop everything when the claims are in")
     s.set_defaults(run=_demo)
 
-    s = sub.add_parser("bench", help="benchmarks: the pipeline (default), the portal, the rules")
+    s = sub.add_parser("bench", help="benchmarks: the pipeline (default), the portal, the "
+                       "pre-check, the rules, the console")
     s.add_argument("target", nargs="?", default="pipeline",
-                   choices=["pipeline", "portal", "rules", "console"])
+                   choices=["pipeline", "portal", "precheck", "rules", "console"])
     s.add_argument("--envelopes", type=int, default=3000, help="portal: outpatient envelopes")
     s.add_argument("--heavy", type=int, default=60, help="portal: 800-line inpatient envelopes")
     s.add_argument("--clients", type=int, default=8, help="portal: concurrent HTTP clients")

@@ -58,6 +58,7 @@ TABLE_COLUMNS: dict[str, tuple[str, ...]] = {
 
 INPATIENT_VISIT_TYPES = frozenset({"03", "04", "09"})
 SUPPLY_GROUPS = frozenset({10, 11})
+BLOOD_GROUPS = frozenset({7, 17})  # rules.base.BLOOD_GROUPS: blood rows sent in XML3
 # ClickHouse DateTime is UInt32 seconds; keep a day of margin for zone shifts at both ends.
 _FIRST_DAY, _LAST_DAY = date(1970, 1, 2), date(2105, 12, 31)
 _DECIMAL_LIMIT = 10 ** 15  # Decimal(18, 3) leaves 15 integer digits
@@ -118,8 +119,9 @@ def _positive(value: Any, field: str) -> int:
 
 
 def line_kind(table: str, ma_nhom: int) -> str:
-    """DRUG for XML2; SUPPLY for XML3 with MA_NHOM 10/11; SERVICE for other XML3 lines."""
-    if table == "XML2":
+    """DRUG for XML2 and for blood (MA_NHOM 7, 17) in XML3, as the rules judge it; SUPPLY for
+    XML3 with MA_NHOM 10/11; SERVICE for other XML3 lines."""
+    if table == "XML2" or ma_nhom in BLOOD_GROUPS:
         return "DRUG"
     return "SUPPLY" if ma_nhom in SUPPLY_GROUPS else "SERVICE"
 
