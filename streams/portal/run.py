@@ -123,6 +123,7 @@ def build_portal(settings: Settings) -> FastAPI:
     from streams.portal.api.cards import WorkerHistory, cards_router
     from streams.portal.api.catalogs import LockedSnapshot, portal_catalogs
     from streams.portal.api.explanations import ClickHouseExplanations, explanations_router
+    from streams.portal.api.reports import reports_router
     from streams.portal.api.results import ClickHouseListing, results_router
     from streams.portal.auth import FacilityRegister
     from streams.reference.catalog import CardRegistry
@@ -151,7 +152,10 @@ def build_portal(settings: Settings) -> FastAPI:
                  portal_catalogs(settings, feed.catalog, metrics),
                  summaries_router(ClickHouseSums(connect(settings))),
                  explanations_router(ClickHouseExplanations(connect(settings)),
-                                     KafkaReviews(settings, kafka, codec))), metrics=metrics)
+                                     KafkaReviews(settings, kafka, codec)),
+                 reports_router(connect(settings), settings.settle_signers,
+                                settings.state_dir / "settle", settings.settle_tsa_url,
+                                metrics)), metrics=metrics)
     app.state.metrics = metrics  # serve() adds the consumer lag readings to it
     return app
 

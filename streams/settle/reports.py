@@ -52,6 +52,13 @@ class ReportStore:
         with self._lock:
             return query_of(self._client)(sql, params)
 
+    def rows(self, sql: str, params: dict[str, Any]) -> list[tuple[Any, ...]]:
+        return self._rows(sql, params)
+
+    def insert(self, table: str, columns: tuple[str, ...], rows: list[dict[str, Any]]) -> None:
+        with self._lock:
+            insert_rows(self._client, table, columns, rows)
+
     def listing(self, where: str = "1", params: Mapping[str, Any] | None = None,
                 limit: int = 1000) -> list[dict[str, Any]]:
         rows = self._rows("SELECT " + ", ".join(LISTED) + " FROM reports FINAL WHERE " + where
