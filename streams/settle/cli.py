@@ -23,7 +23,7 @@ class Bar:
         share = done / total if total else 1.0
         rate = done / max(time.monotonic() - self._started, 1e-9)
         self._out.write(f"\r{self.label} [{'#' * int(share * 30):<30}] {done:,}/{total:,} "
-                        f"({share:.0%}) {rate:,.0f} {self.unit}/s")
+                        f"({share:.0%}) {rate:,.{1 if rate < 10 else 0}f} {self.unit}/s")
         if done >= total:
             self._out.write("\n")
         self._out.flush()

@@ -21,6 +21,7 @@ import io
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -90,16 +91,25 @@ def _filled(pdf: bytes) -> dict[str, bool]:
 
 
 def stamp_font(directory: Path) -> Path:
-    """DejaVu Sans rescaled to 1,000 units per em, made once in ``directory``: pyHanko's
+    """DejaVu Sans cut to Vietnamese and rescaled to 1,000 units per em, made once in
+    ``directory``: pyHanko's
     OpenType text writes glyph widths as if every font had 1,000 units per em, and DejaVu has
     2,048, which spread the stamp's letters twice too wide."""
-    target = directory / "DejaVuSans-1000upm.ttf"
+    target = directory / "DejaVuSans-vi-1000upm.ttf"
     if not target.exists():
+        from fontTools import subset
         from fontTools.ttLib import TTFont
         from fontTools.ttLib.scaleUpem import scale_upem
 
         directory.mkdir(parents=True, exist_ok=True)
         font = TTFont(str(_FONT))
+        # Only what Vietnamese text needs (Latin, its extensions, combining marks,
+        # punctuation): every signature loads and subsets the font again, and the whole of
+        # DejaVu made that the slowest part of signing.
+        keep = subset.Subsetter(subset.Options(layout_features=["*"], name_IDs=["*"]))
+        keep.populate(unicodes=[*range(0x20, 0x250), *range(0x300, 0x370),
+                                *range(0x1E00, 0x1F00), *range(0x2000, 0x2070), 0x20AB])
+        keep.subset(font)
         scale_upem(font, 1000)
         partial = target.with_suffix(f".{os.getpid()}.tmp")
         font.save(str(partial))
@@ -132,17 +142,18 @@ def sign(pdf: bytes, field: str, config: Mapping[str, Any], font_dir: Path,
     signer = _signer(config)
     name = config.get("name") or signer.signing_cert.subject.native.get("common_name", "")
     style = TextStampStyle(
-        stamp_text="Ký số bởi: %(signer)s\n" + REASONS[field] + "\nThời gian: %(ts)s",
-        timestamp_format="%d/%m/%Y %H:%M:%S %Z",
-        text_box_style=TextBoxStyle(font_size=8, font=GlyphAccumulatorFactory(
+        stamp_text="Ký số bởi: %(signer)s\n" + REASONS[field] + "\nThời gian: %(when)s",
+        text_box_style=TextBoxStyle(font_size=8, leading=11, font=GlyphAccumulatorFactory(
             str(stamp_font(font_dir)), font_size=8)))
+    # Vietnam's time on the stamp (the signed attribute itself is UTC, to the second)
+    when = (datetime.now(UTC) + timedelta(hours=7)).strftime("%H:%M:%S ngày %d/%m/%Y (GMT+7)")
     meta = signers.PdfSignatureMetadata(field_name=field, md_algorithm="sha256",
                                         subfilter=SigSeedSubFilter.PADES,
                                         reason=REASONS[field], name=name)
     stamper = timestamps.HTTPTimeStamper(tsa_url) if tsa_url else None
     out = signers.PdfSigner(meta, signer=signer, timestamper=stamper, stamp_style=style
                             ).sign_pdf(IncrementalPdfFileWriter(io.BytesIO(pdf)),
-                                       appearance_text_params={"signer": name})
+                                       appearance_text_params={"signer": name, "when": when})
     return bytes(out.getbuffer())
 
 

@@ -131,7 +131,7 @@ def test_a_quarter_settles_to_the_independent_sums_and_late_revisions_adjust(
         "SELECT claim_id, origin_period, requested, approved, rejected_review, under_review "
         "FROM settlement_entries FINAL WHERE period = '2025-Q2' AND entry = 'adjustment' "
         "ORDER BY claim_id")
-    w, a = Decimal(str(waiting["approved"])), Decimal(str(accepted["requested"]))
+    w = Decimal(str(waiting["approved"]))
     assert sorted(adjustments) == sorted([
         (waiting["claim_id"], "2025-Q1", Decimal(0), w, Decimal(0), -w),
         (accepted["claim_id"], "2025-Q1", Decimal(0), Decimal("-10000"), Decimal("10000"),

@@ -1,4 +1,5 @@
-"""A throw-away CA and two signers, made in the test's own directory (never committed keys):
+"""A throw-away CA and two signers, made at run time in a scratch directory (never committed
+keys) for the tests and `hireview bench settle`:
 a root, the preparer's and the head's certificates (digital signature + non-repudiation), and a
 signers file in the shape ``settings.settle_signers`` reads."""
 
