@@ -19,7 +19,7 @@ PEOPLE = {"preparer": "Nguyễn Thị Lan", "head": "Trần Văn Đức"}
 
 
 @dataclass(frozen=True)
-class TestCA:
+class ThrowawayCA:
     root: Path  # trust roots PEM
     signers: Path  # signers YAML
     other_root: Path  # a CA that signed nothing here
@@ -43,7 +43,7 @@ def _ca(cn: str, now: datetime) -> tuple[ec.EllipticCurvePrivateKey, x509.Certif
     return key, cert
 
 
-def make_ca(where: Path) -> TestCA:
+def make_ca(where: Path) -> ThrowawayCA:
     now = datetime.now(UTC)
     where.mkdir(parents=True, exist_ok=True)
     ca_key, ca_cert = _ca("CA thử nghiệm hireview", now)
@@ -69,4 +69,4 @@ def make_ca(where: Path) -> TestCA:
                          "chain": ["root.pem"]}
     (where / "signers.yaml").write_text(yaml.safe_dump(config, allow_unicode=True),
                                         encoding="utf-8")
-    return TestCA(where / "root.pem", where / "signers.yaml", where / "other.pem")
+    return ThrowawayCA(where / "root.pem", where / "signers.yaml", where / "other.pem")
