@@ -46,7 +46,8 @@ class Actor:
 class ReportStore:
     def __init__(self, client: Client) -> None:
         self._client = client
-        self._lock = threading.Lock()  # one signing at a time: stages must not fork
+        self._lock = threading.Lock()  # the driver is not thread-safe
+        self._signing = threading.Lock()  # one signing at a time: stages must not fork
 
     def _rows(self, sql: str, params: dict[str, Any]) -> list[tuple[Any, ...]]:
         with self._lock:
@@ -106,7 +107,11 @@ class ReportStore:
              font_dir: Path, tsa_url: str | None = None, now: datetime | None = None
              ) -> dict[str, Any]:
         """Sign ``field`` of report ``rid``; the attempt is audited either way."""
-        now = now or now_utc()
+        with self._signing:
+            return self._sign(rid, field, config, actor, font_dir, tsa_url, now or now_utc())
+
+    def _sign(self, rid: str, field: str, config: Mapping[str, Any], actor: Actor,
+              font_dir: Path, tsa_url: str | None, now: datetime) -> dict[str, Any]:
         report = self.get(rid)
         if report is None:
             raise LookupError(f"report {rid}: no such report")

@@ -59,7 +59,8 @@ def _settlement(client: Client, facility: str, period: Period) -> dict[str, Any]
 
 def _funding(client: Client) -> None:
     now = datetime(2025, 1, 2, tzinfo=UTC)
-    advances: list[dict[str, Any]] = [{"facility": "01001", "paid_on": "2025-01-15", "amount": 30_000_000,
+    advances: list[dict[str, Any]] = [
+                {"facility": "01001", "paid_on": "2025-01-15", "amount": 30_000_000,
                  "reference": "UNC 0015/2025"},
                 {"facility": "01001", "paid_on": "2025-02-14", "amount": "12500000.50",
                  "reference": "UNC 0102/2025"},

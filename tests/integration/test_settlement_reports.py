@@ -49,7 +49,9 @@ def _pngs(pdf: bytes, name: str) -> list[Path]:
     return sorted(ARTEFACTS.glob(f"{name}-*.png"))
 
 
-def _ledger(settings: Settings) -> None:
+def _ledger(settings: Settings) -> str:
+    """Close Q1 and its months, revise a March warning late, close Q2 and its months; the
+    revised claim's id."""
     client = connect(settings)
     q1 = list(simulate(("01001", "01002", "79001"), 25, Q1.start, Q1.end, seed=8))
     store(client, q1, datetime(2025, 4, 1, tzinfo=UTC))
@@ -59,8 +61,10 @@ def _ledger(settings: Settings) -> None:
     insert_rows(client, "advances", funding.ADVANCE_COLUMNS, [funding.advance_row(
         {"facility": "01001", "paid_on": d, "amount": 25_000_000, "reference": f"UNC {i}/2025"},
         "ke toan", now) for i, d in enumerate(("2025-04-10", "2025-05-12"), 1)])
-    close_period(client, Q1, now=datetime(2025, 4, 3, tzinfo=UTC))
-    warn = next(d for d in q1 if d["facility"] == "01001" and d["outcome"] == "WARN")
+    for period in (Q1, *(Period.parse("month", f"2025-0{m}") for m in (1, 2, 3))):
+        close_period(client, period, now=datetime(2025, 4, 3, tzinfo=UTC))
+    warn = next(d for d in q1 if d["facility"] == "01001" and d["outcome"] == "WARN"
+                and d["service_date"].month == 3)
     late = datetime(2025, 4, 20, tzinfo=UTC)
     store(client, [{**warn, "revision": 2, "outcome": "PARTIAL_REJECT", "reviewed_by": "lan",
                     "review_id": "b" * 32, "rejected": 20_000.0,
@@ -69,14 +73,15 @@ def _ledger(settings: Settings) -> None:
                    decision("01001", "01001_202506_x", date(2025, 6, 2), "ACCEPT", 1_500_000.5),
                    *simulate(("01001", "01002", "79001"), 25, Q2.start, Q2.end, seed=9)],
           late)
-    close_period(client, Q2, now=datetime(2025, 7, 3, tzinfo=UTC))
-    close_period(client, Period.parse("month", "2025-06"), now=datetime(2025, 7, 3, tzinfo=UTC))
+    for period in (Q2, *(Period.parse("month", f"2025-0{m}") for m in (4, 5, 6))):
+        close_period(client, period, now=datetime(2025, 7, 3, tzinfo=UTC))
+    return str(warn["claim_id"])
 
 
 def test_reports_signed_twice_verified_and_served_to_their_facility(
         isolated: Settings, tmp_path: Path) -> None:
     migrate(isolated, progress=lambda _m: None)
-    _ledger(isolated)
+    revised = _ledger(isolated)
     ca = make_ca(tmp_path / "ca")
     signers = load_signers(ca.signers)
     client = connect(isolated)
@@ -143,10 +148,22 @@ def test_reports_signed_twice_verified_and_served_to_their_facility(
     assert reports_command(roots, Args()) == 1  # type: ignore[arg-type]
 
     # The other reports, and every page for people to look at.
-    _, appraisal = reports.generate("appraisal", "01001", Period.parse("month", "2025-06"),
-                                    issued=date(2025, 7, 5))
+    _, appraisal = reports.generate("appraisal", "01001", Period.parse("month", "2025-04"),
+                                    issued=date(2025, 5, 5))
+    listed = _text(appraisal)
+    assert revised in listed  # its March decision changed after March closed: an adjustment
+    (by_rule, by_review), = client.execute(
+        "SELECT rejected_rule, rejected_review FROM settlements FINAL WHERE facility = "
+        "'01001' AND period_kind = 'month' AND period = '2025-04'")
+    assert by_rule + by_review > 0 and vnd(by_rule) in listed and vnd(by_review) in listed
     _, fund = reports.generate("fund", "01", Q2, issued=date(2025, 7, 5))
-    assert "01001" in _text(fund) and "01002" in _text(fund) and "79001" not in _text(fund)
+    text = _text(fund)
+    assert "01001" in text and "01002" in text and "79001" not in text
+    # The province's totals are ClickHouse's sums of its facilities' settlements.
+    (approved, balance), = client.execute(
+        "SELECT sum(approved), sum(balance) FROM settlements FINAL WHERE province = '01' AND "
+        "period_kind = 'quarter' AND period = '2025-Q2'")
+    assert vnd(approved) in text and vnd(balance, signed=True) in text
     pages = [*_pngs(final["pdf"], "minute-signed"), *_pngs(appraisal, "appraisal"),
              *_pngs(fund, "fund")]
     assert len(pages) >= 3 and all(p.stat().st_size > 10_000 for p in pages)
