@@ -58,7 +58,8 @@ _PRIOR = ("SELECT facility, claim_id, " + ", ".join(f"sum({a})" for a in AMOUNT_
           + " FROM settlement_entries FINAL WHERE facility IN %(fs)s AND period_kind = %(k)s "
           "AND period_start < %(s)s GROUP BY facility, claim_id")
 _CHAINS = ("SELECT facility, min(period_start), countIf(period = %(p)s), "
-           "argMaxIf(period, period_start, period_start < %(s)s) FROM settlements FINAL "
+           "argMaxIf(period, period_start, period_start < %(s)s), "
+           "argMaxIf(period, period_start, period_start > %(s)s) FROM settlements FINAL "
            "WHERE period_kind = %(k)s AND facility IN %(fs)s GROUP BY facility")
 
 
@@ -131,7 +132,7 @@ def _entry(s: Settlement, claim: Claim, kind: str, amounts: Amounts, now: dateti
 def settle_batch(query: Query, period: Period, facilities: tuple[str, ...], now: datetime,
                  by: str) -> list[Settlement]:
     """Close ``period`` for ``facilities`` (none of them closed yet); nothing is written."""
-    chains = {f: first for f, first, _, _ in query(_CHAINS, {
+    chains = {f: first for f, first, *_ in query(_CHAINS, {
         "k": period.kind, "fs": facilities, "p": period.label, "s": period.start})}
     first = min([period.start, *chains.values()])
     states = claim_states(query, facilities, first, period.end)
@@ -201,19 +202,25 @@ def candidates(query: Query, period: Period) -> tuple[str, ...]:
 def open_facilities(query: Query, period: Period, facilities: Iterable[str]
                     ) -> tuple[list[str], list[str]]:
     """``(to close, already closed)``; raises LedgerError when an earlier period of a
-    facility's chain is still open (closing out of order would skip it)."""
+    facility's chain is still open, or a later one already closed (closing out of order would
+    skip claims or count them twice)."""
     wanted = tuple(sorted(set(facilities)))
     if not wanted:
         return [], []
     rows = query(_CHAINS, {"k": period.kind, "fs": wanted, "p": period.label,
                            "s": period.start})
-    done, gaps = [], []
+    done, gaps, later = [], [], []
     expected = period.previous().label
-    for f, _first, here, last_before in rows:
+    for f, _first, here, last_before, after in rows:
         if here:
             done.append(f)
+        elif after:  # its changes would already be another period's adjustments
+            later.append(f"{f} ({after})")
         elif last_before and last_before != expected:
             gaps.append(f"{f} (last closed {last_before})")
+    if later:
+        raise LedgerError(f"{period.label}: a later {period.kind} is already closed for "
+                          + ", ".join(later[:10]) + (" ..." if len(later) > 10 else ""))
     if gaps:
         raise LedgerError(f"close {expected} first: an earlier {period.kind} is open for "
                           + ", ".join(gaps[:10]) + (" ..." if len(gaps) > 10 else ""))

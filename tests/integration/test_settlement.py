@@ -124,6 +124,8 @@ def test_a_quarter_settles_to_the_independent_sums_and_late_revisions_adjust(
         close_period(client, Period.parse("quarter", "2025-Q4"),
                      now=datetime(2026, 1, 5, tzinfo=UTC))
     assert close_period(client, Q1, now=CLOSE_Q2).skipped == list(FACILITIES)
+    with pytest.raises(LedgerError, match="2024-Q4: a later quarter is already closed"):
+        close_period(client, Period.parse("quarter", "2024-Q4"), FACILITIES, now=CLOSE_Q2)
     assert _settlement(client, "01001", Q1) == first  # never rewritten
 
     close_period(client, Q2, now=CLOSE_Q2)
