@@ -128,6 +128,7 @@ def build_portal(settings: Settings) -> FastAPI:
     from streams.portal.auth import FacilityRegister
     from streams.reference.catalog import CardRegistry
     from streams.reference.feed import ReferenceFeed
+    from streams.settle.reports import ReportStore
 
     create_topics(settings)
     # No linger: a request produces its messages at once and answers after their acks, so
@@ -153,7 +154,7 @@ def build_portal(settings: Settings) -> FastAPI:
                  summaries_router(ClickHouseSums(connect(settings))),
                  explanations_router(ClickHouseExplanations(connect(settings)),
                                      KafkaReviews(settings, kafka, codec)),
-                 reports_router(connect(settings), settings.settle_signers,
+                 reports_router(ReportStore(connect(settings)), settings.settle_signers,
                                 settings.state_dir / "settle", settings.settle_tsa_url,
                                 metrics)), metrics=metrics)
     app.state.metrics = metrics  # serve() adds the consumer lag readings to it

@@ -24,6 +24,7 @@ from clickhouse_driver import Client
 from streams.clickhouse.db import insert_rows
 from streams.settle.close import query_of
 from streams.settle.funding import now_utc
+from streams.settle.ledger import SETTLEMENT_COLUMNS
 from streams.settle.periods import Period
 from streams.settle.render import FIELDS, render_html, render_pdf
 from streams.settle.reportdata import context, report_id
@@ -53,19 +54,31 @@ class ReportStore:
         with self._lock:
             return query_of(self._client)(sql, params)
 
-    def rows(self, sql: str, params: dict[str, Any]) -> list[tuple[Any, ...]]:
-        return self._rows(sql, params)
-
     def insert(self, table: str, columns: tuple[str, ...], rows: list[dict[str, Any]]) -> None:
+        """Rows the portal records beside the reports (advances, policy versions)."""
         with self._lock:
             insert_rows(self._client, table, columns, rows)
 
-    def listing(self, where: str = "1", params: Mapping[str, Any] | None = None,
-                limit: int = 1000) -> list[dict[str, Any]]:
+    def listing(self, *, report_id: str | None = None, facility: str | None = None,
+                period: str | None = None, kind: str | None = None, limit: int = 1000
+                ) -> list[dict[str, Any]]:
+        """Reports (without their PDF), newest period first; each filter given must match."""
+        given = {k: v for k, v in (("report_id", report_id), ("facility", facility),
+                                   ("period", period), ("kind", kind)) if v is not None}
+        where = " AND ".join([f"{k} = %({k})s" for k in given] or ["1"])
         rows = self._rows("SELECT " + ", ".join(LISTED) + " FROM reports FINAL WHERE " + where
                           + f" ORDER BY period_start DESC, kind, facility LIMIT {int(limit)}",
-                          dict(params or {}))
+                          given)
         return [dict(zip(LISTED, r, strict=True)) for r in rows]
+
+    def settlements(self, facility: str, kind: str, period: str | None = None
+                    ) -> list[dict[str, Any]]:
+        """The closed settlements of a facility's chain ``kind``, oldest first."""
+        rows = self._rows("SELECT " + ", ".join(SETTLEMENT_COLUMNS) + " FROM settlements FINAL "
+                          "WHERE facility = %(f)s AND period_kind = %(k)s"
+                          + (" AND period = %(p)s" if period else "") + " ORDER BY period_start",
+                          {"f": facility, "k": kind, "p": period})
+        return [dict(zip(SETTLEMENT_COLUMNS, r, strict=True)) for r in rows]
 
     def get(self, rid: str) -> dict[str, Any] | None:
         rows = self._rows("SELECT " + ", ".join(REPORT_COLUMNS) + " FROM reports FINAL WHERE "
@@ -89,7 +102,7 @@ class ReportStore:
         """Render report ``kind`` of ``subject`` from the ledger and store it at stage 0."""
         now = now or now_utc()
         rid = report_id(kind, subject, period)
-        existing = self.listing("report_id = %(r)s", {"r": rid})
+        existing = self.listing(report_id=rid)
         if existing and existing[0]["stage"] > 0:
             raise SigningError(f"report {rid} is signed ({existing[0]['stage']} of 2): a signed "
                                "report is never regenerated")

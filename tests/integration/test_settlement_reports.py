@@ -177,7 +177,7 @@ def test_reports_signed_twice_verified_and_served_to_their_facility(
                                      ("province 79", "province", "79"))}
     app = create_portal(isolated, publish=FakePublish(), receipts=ReceiptStore(FakeLog(), []),
                         results=FakeResults(), credentials=Credentials.load(keys),
-                        routers=(reports_router(client, ca.signers, fonts),))
+                        routers=(reports_router(reports, ca.signers, fonts),))
     http = TestClient(app)
     rid = row["report_id"]
     own = http.get(f"/api/v1/reports/{rid}/pdf", headers=auth["BV 01001"])

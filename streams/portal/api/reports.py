@@ -18,26 +18,27 @@
 
 from __future__ import annotations
 
+import json
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
-from clickhouse_driver import Client
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from streams.metrics import Metrics
-from streams.portal.access import Access, Refused, Unavailable
+from streams.portal.access import Access, Refused, Unavailable, read_limited
 from streams.portal.api.results import plain
 from streams.portal.auth import Credential
 from streams.settle import funding
-from streams.settle.ledger import SETTLEMENT_COLUMNS
-from streams.settle.reports import Actor, ReportStore
+from streams.settle.periods import KINDS
+from streams.settle.reports import Actor
 from streams.settle.signing import SigningError, load_signers
 
 log = logging.getLogger("hireview.portal")
 Record = dict[str, Any]
+_MAX_BODY = 16 * 1024
 
 
 def _guard(call: Callable[[], Any]) -> Any:
@@ -65,15 +66,37 @@ def _agency(cred: Credential, action: str) -> None:
                       f"{action}")
 
 
-def _body(data: Any) -> Record:
+class Store(Protocol):
+    """What the router needs of ``streams.settle.reports.ReportStore`` (fakes in tests)."""
+
+    def listing(self, *, report_id: str | None = None, facility: str | None = None,
+                period: str | None = None, kind: str | None = None, limit: int = 1000
+                ) -> list[Record]: ...
+
+    def get(self, rid: str) -> Record | None: ...
+
+    def sign(self, rid: str, field: str, config: Mapping[str, Any], actor: Actor,
+             font_dir: Path, tsa_url: str | None = None) -> Record: ...
+
+    def settlements(self, facility: str, kind: str, period: str | None = None
+                    ) -> list[Record]: ...
+
+    def insert(self, table: str, columns: tuple[str, ...], rows: list[Record]) -> None: ...
+
+
+async def _json(request: Request) -> Record:
+    body = await read_limited(request, _MAX_BODY)
+    try:
+        data = json.loads(body)
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise Refused(400, "malformed_json", f"body is not JSON: {exc}") from None
     if not isinstance(data, dict):
         raise Refused(422, "invalid_request", "expected a JSON object")
     return data
 
 
-def reports_router(client: Client, signers: Path, font_dir: Path, tsa_url: str | None = None,
+def reports_router(store: Store, signers: Path, font_dir: Path, tsa_url: str | None = None,
                    metrics: Metrics | None = None) -> Callable[[Access], APIRouter]:
-    store = ReportStore(client)
     signings = (metrics or Metrics.portal()).report_signings_total
 
     def insert(table: str, columns: tuple[str, ...], row: Record) -> None:
@@ -84,7 +107,7 @@ def reports_router(client: Client, signers: Path, font_dir: Path, tsa_url: str |
 
         def visible(request: Request, rid: str) -> tuple[Credential, Record]:
             cred = access.authenticate(request)
-            found = _guard(lambda: store.listing("report_id = %(r)s", {"r": rid}))
+            found = _guard(lambda: store.listing(report_id=rid))
             if not found or not _may_see(cred, found[0]):
                 if found:
                     log.warning("refused: %s (%s %s) may not see report %s", cred.name,
@@ -100,11 +123,8 @@ def reports_router(client: Client, signers: Path, font_dir: Path, tsa_url: str |
                 facility = cred.scope
             elif facility:
                 access.require(cred, facility, "list reports of")
-            where = ["1"] + [f"{k} = %({k})s" for k, v in (("facility", facility),
-                                                           ("period", period), ("kind", kind))
-                             if v]
-            rows = _guard(lambda: store.listing(" AND ".join(where), {
-                "facility": facility, "period": period, "kind": kind}, limit=5000))
+            rows = _guard(lambda: store.listing(facility=facility, period=period, kind=kind,
+                                                limit=5000))
             shown = [{k: plain(v) for k, v in r.items()} for r in rows if _may_see(cred, r)]
             return {"reports": shown}
 
@@ -112,6 +132,8 @@ def reports_router(client: Client, signers: Path, font_dir: Path, tsa_url: str |
         def pdf(rid: str, request: Request) -> Response:
             _, report = visible(request, rid)
             full = _guard(lambda: store.get(rid))
+            if full is None:
+                raise Refused(404, "not_found", f"no report {rid}")
             return Response(full["pdf"], media_type="application/pdf", headers={
                 "Content-Disposition": f'attachment; filename="{rid}.pdf"',
                 "X-Report-Stage": str(report["stage"])})
@@ -122,7 +144,7 @@ def reports_router(client: Client, signers: Path, font_dir: Path, tsa_url: str |
 
             cred, _ = visible(request, rid)
             _agency(cred, "sign reports")
-            field = _body(await request.json()).get("field")
+            field = (await _json(request)).get("field")
 
             def run() -> Record:
                 config = load_signers(signers)
@@ -147,19 +169,17 @@ def reports_router(client: Client, signers: Path, font_dir: Path, tsa_url: str |
                         period: str | None = None) -> Record:
             cred = access.authenticate(request)
             access.require(cred, facility, "read settlements of")
-            rows = _guard(lambda: store.rows(
-                "SELECT " + ", ".join(SETTLEMENT_COLUMNS) + " FROM settlements FINAL WHERE "
-                "facility = %(f)s AND period_kind = %(k)s" + (" AND period = %(p)s" if period
-                                                              else "") + " ORDER BY period_start",
-                {"f": facility, "k": kind, "p": period}))
-            return {"settlements": [{k: plain(v) for k, v in zip(SETTLEMENT_COLUMNS, r,
-                                                                 strict=True)} for r in rows]}
+            if kind not in KINDS:
+                raise Refused(422, "invalid_request", f"kind: {kind!r} is not one of "
+                              f"{', '.join(KINDS)}")
+            rows = _guard(lambda: store.settlements(facility, kind, period))
+            return {"settlements": [{k: plain(v) for k, v in r.items()} for r in rows]}
 
         @router.post("/api/v1/advances", summary="Record an advance paid (agency roles)")
         async def advance(request: Request) -> Record:
             cred = access.authenticate(request)
             _agency(cred, "record advances")
-            data = _body(await request.json())
+            data = await _json(request)
             try:
                 row = funding.advance_row(data, cred.name, funding.now_utc())
             except funding.FundingError as exc:
@@ -177,8 +197,7 @@ def reports_router(client: Client, signers: Path, font_dir: Path, tsa_url: str |
                             cred.role)
                 raise Refused(403, "forbidden", "only central keys set the advance policy")
             try:
-                row = funding.policy_row(_body(await request.json()), cred.name,
-                                         funding.now_utc())
+                row = funding.policy_row(await _json(request), cred.name, funding.now_utc())
             except funding.FundingError as exc:
                 raise Refused(422, "invalid_policy", str(exc)) from None
             insert("settlement_params", funding.PARAM_COLUMNS, row)
