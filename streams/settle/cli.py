@@ -114,7 +114,13 @@ def reports_command(settings: Settings, args: argparse.Namespace) -> int:
         if not args.target:
             print("hireview reports verify: give the PDF file", file=sys.stderr)
             return 2
-        result = verify(Path(args.target).read_bytes(), load_roots(settings.settle_trust_roots))
+        try:
+            data = Path(args.target).read_bytes()
+            roots = load_roots(settings.settle_trust_roots)
+        except (OSError, ValueError) as exc:
+            print(f"hireview reports verify: {exc}", file=sys.stderr)
+            return 2
+        result = verify(data, roots)
         print("\n".join(describe(result)))
         return 0 if result.ok else 1
     from streams.settle.reportcli import store_command

@@ -44,13 +44,16 @@ def _settlements(query: Query, period: Period, where: str, params: dict[str, Any
                                                                strict=True)} for r in rows]
 
 
-def _entries(query: Query, facility: str, period: Period, entry: str, order: str
-             ) -> list[dict[str, Any]]:
+def _entries(query: Query, facility: str, period: Period, entry: str, *,
+             rejected_only: bool = False) -> list[dict[str, Any]]:
+    """The entries of a settlement: adjustments by claim, or the largest rejections."""
     cols = ("claim_id", "version", "revision", "service_date", "origin_period", "outcome",
             "reviewed_by", *AMOUNT_FIELDS)
+    tail = (" AND rejected_rule + rejected_review > 0 ORDER BY rejected_rule + rejected_review "
+            "DESC, claim_id" if rejected_only else " ORDER BY claim_id")
     rows = query("SELECT " + ", ".join(cols) + " FROM settlement_entries FINAL WHERE facility = "
-                 "%(f)s AND period_kind = %(k)s AND period = %(p)s AND entry = %(e)s"
-                 + order + f" LIMIT {MAX_LISTED}",
+                 "%(f)s AND period_kind = %(k)s AND period = %(p)s AND entry = %(e)s" + tail
+                 + f" LIMIT {MAX_LISTED}",
                  {"f": facility, "k": period.kind, "p": period.label, "e": entry})
     out = []
     for r in rows:
@@ -90,13 +93,10 @@ def context(query: Query, kind: str, subject: str, period: Period, issued: date,
     s = found[0]
     ctx = {**base, "subject": f"Cơ sở KCB {subject}", "facility": subject, "s": s,
            "closed_at": s["closed_at"],
-           "adjustments": _entries(query, subject, period, "adjustment", " ORDER BY claim_id"),
+           "adjustments": _entries(query, subject, period, "adjustment"),
            "policy_from": s["advance_policy_from"] if s["advance_percent"] else None}
     if kind == "appraisal":
-        ctx["rejected"] = [r for r in _entries(
-            query, subject, period, "period",
-            " AND rejected_rule + rejected_review > 0 ORDER BY rejected_rule + "
-            "rejected_review DESC, claim_id") if r["rejected"] > 0]
+        ctx["rejected"] = _entries(query, subject, period, "period", rejected_only=True)
     else:
         ctx["advances"] = advances_in(query, (subject,), period.start, period.end
                                       ).get(subject, [])
