@@ -57,6 +57,10 @@ def engine(tmp_path: Path) -> Iterator[Any]:
     s.close()
 
 
+def total(values: Any) -> Decimal:
+    return sum((Decimal(str(v)).quantize(Decimal("0.01")) for v in values), Decimal(0))
+
+
 def test_a_quarter_closes_to_the_python_sums_on_a_modern_engine(engine: Any) -> None:
     decisions = list(simulate(FACILITIES, 40, Q1.start, Q1.end, seed=21))
     now = datetime(2025, 4, 2, tzinfo=UTC)
@@ -88,10 +92,6 @@ def test_a_quarter_closes_to_the_python_sums_on_a_modern_engine(engine: Any) -> 
             latest[key] = d
     for facility in FACILITIES:
         mine = [d for (f, _), d in latest.items() if f == facility]
-        cents = Decimal("0.01")
-
-        def total(values: Any) -> Decimal:
-            return sum((Decimal(str(v)).quantize(cents) for v in values), Decimal(0))
         review = total(sum(h["amount"] for h in d["hits"] if h["code"] == "REVIEW")
                        for d in mine)
         header = done[facility]
