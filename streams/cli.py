@@ -163,6 +163,11 @@ def _bench(settings: Settings, args: argparse.Namespace) -> int:
 
         return run_console_bench(settings, steady=args.rate, burst=args.burst,
                                  burst_seconds=args.burst_seconds, pages=args.pages)
+    if args.target == "settle":
+        from streams.bench.settle import run_settle_bench
+
+        return run_settle_bench(settings, facilities=args.facilities, reports=args.reports,
+                                as_json=args.json)
     from streams.bench.pipeline import run_bench
 
     return run_bench(settings, claims=args.claims, as_json=args.json)
@@ -224,6 +229,18 @@ def _catalogs(settings: Settings, args: argparse.Namespace) -> int:
 
     return run_load(settings, args.kind, Path(args.file), facility=args.facility or "",
                     partial=args.partial)
+
+
+def _settle(settings: Settings, args: argparse.Namespace) -> int:
+    from streams.settle.cli import settle_command
+
+    return settle_command(settings, args)
+
+
+def _reports(settings: Settings, args: argparse.Namespace) -> int:
+    from streams.settle.cli import reports_command
+
+    return reports_command(settings, args)
 
 
 def _day(text: str) -> object:
@@ -298,7 +315,7 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("bench", help="benchmarks: the pipeline (default), the portal, the "
                        "pre-check, the rules, the console")
     s.add_argument("target", nargs="?", default="pipeline",
-                   choices=["pipeline", "portal", "precheck", "rules", "console"])
+                   choices=["pipeline", "portal", "precheck", "rules", "console", "settle"])
     s.add_argument("--envelopes", type=int, default=3000, help="portal: outpatient envelopes")
     s.add_argument("--heavy", type=int, default=60, help="portal: 800-line inpatient envelopes")
     s.add_argument("--clients", type=int, default=8, help="portal: concurrent HTTP clients")
@@ -311,6 +328,8 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--burst-seconds", type=int, default=30, help="console: burst length")
     s.add_argument("--pages", type=int, default=3, help="console: open pages")
     s.add_argument("--json", action="store_true", help="print figures as JSON")
+    s.add_argument("--facilities", type=int, default=1000, help="settle: facilities settled")
+    s.add_argument("--reports", type=int, default=100, help="settle: reports generated, signed")
     s.set_defaults(run=_bench)
 
     s = sub.add_parser("catalogs", help="load catalog lists (national or a facility's)")
@@ -365,6 +384,16 @@ def build_parser() -> argparse.ArgumentParser:
                    "force: HIREVIEW_RULES_PARAMS or rules/params.yaml)")
     s.add_argument("--out", help="go-live: write here (default stdout)")
     s.set_defaults(run=_rules)
+
+    from streams.settle.cli import add_reports_arguments, add_settle_arguments  # argparse only
+
+    s = sub.add_parser("settle", help="close a settlement period; enter advances and the "
+                       "advance policy")
+    add_settle_arguments(s)
+    s.set_defaults(run=_settle)
+    s = sub.add_parser("reports", help="settlement reports: generate, sign, verify, get, list")
+    add_reports_arguments(s)
+    s.set_defaults(run=_reports)
     return p
 
 

@@ -139,6 +139,9 @@ CATALOGUE: tuple[Declaration, ...] = (
     Declaration("portal_publish_failures_total", Counter,
                 "Writes Kafka did not acknowledge in time (answered 503), by topic", _PORTAL,
                 ("topic",)),
+    Declaration("report_signings_total", Counter,
+                "Report signing attempts through the portal, by field and result "
+                "(signed, refused)", _PORTAL, ("field", "result")),
 )
 
 
@@ -191,6 +194,7 @@ class Metrics:
     portal_requests_total: Counter
     portal_request_seconds: Histogram
     portal_publish_failures_total: Counter
+    report_signings_total: Counter
     # web app
     web_requests_total: Counter
     web_request_seconds: Histogram

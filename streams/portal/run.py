@@ -150,11 +150,13 @@ def build_portal(settings: Settings) -> FastAPI:
     from streams.portal.api.explanations import ClickHouseExplanations, explanations_router
     from streams.portal.api.health import health_router
     from streams.portal.api.precheck import Precheck, precheck_router
+    from streams.portal.api.reports import reports_router
     from streams.portal.api.results import ClickHouseListing, results_router
     from streams.portal.auth import FacilityRegister
     from streams.reference.catalog import CardRegistry
     from streams.reference.feed import ReferenceFeed
     from streams.ruleset import current_engine
+    from streams.settle.reports import ReportStore
 
     create_topics(settings)
     # No linger: a request produces its messages at once and answers after their acks, so
@@ -184,7 +186,10 @@ def build_portal(settings: Settings) -> FastAPI:
                  portal_catalogs(settings, feed.catalog, metrics),
                  summaries_router(ClickHouseSums(connect(settings))),
                  explanations_router(ClickHouseExplanations(connect(settings)),
-                                     KafkaReviews(settings, kafka, codec))), metrics=metrics)
+                                     KafkaReviews(settings, kafka, codec)),
+                 reports_router(ReportStore(connect(settings)), settings.settle_signers,
+                                settings.state_dir / "settle", settings.settle_tsa_url,
+                                metrics)), metrics=metrics)
     app.state.metrics = metrics  # serve() adds the consumer lag readings to it
     return app
 
