@@ -192,6 +192,14 @@ def _catalogs(settings: Settings, args: argparse.Namespace) -> int:
                     partial=args.partial)
 
 
+def _notices(settings: Settings, args: argparse.Namespace) -> int:
+    from streams.clickhouse.db import connect
+    from streams.fund.notices.db import ServerDb
+    from streams.fund.notices.run import command
+
+    return command(lambda: ServerDb(connect(settings)), args, settings.notices_path)
+
+
 def _day(text: str) -> object:
     from streams.replay.run import parse_day
 
@@ -313,6 +321,14 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("action", choices=["list", "show", "doc"])
     s.add_argument("code", nargs="?")
     s.set_defaults(run=_rules)
+
+    s = sub.add_parser("notices", help="issue the monthly notices of unusual HI cost rises "
+                       "(HTML and PDF, VI and EN) and record them")
+    s.add_argument("--month", required=True, help="the month, YYYYMM")
+    s.add_argument("--facility", help="only this facility (MA_CSKCB)")
+    s.add_argument("--no-files", action="store_true",
+                   help="record the notices without writing HTML/PDF files")
+    s.set_defaults(run=_notices)
     return p
 
 

@@ -122,6 +122,11 @@ class Settings(BaseSettings):
                                 "hash); --workers overrides")
     replay_batch_size: int = Field(5000, ge=1, description="Replayed decisions per INSERT")
 
+    # --- fund-use monitoring: notices (hireview notices, streams/fund/notices/) -------------
+    notices_dir: Path | None = Field(None, description="Where `hireview notices` writes each "
+                                     "notice's HTML and PDF (<dir>/<YYYYMM>/<facility>.<lang>"
+                                     ".pdf); default <state_dir>/notices")
+
     @model_validator(mode="before")
     @classmethod
     def _state_under_state_dir(cls, data: Any) -> Any:
@@ -163,6 +168,10 @@ class Settings(BaseSettings):
     @property
     def web_accounts_path(self) -> Path:
         return self.web_accounts or self.web_dir / "accounts.json"
+
+    @property
+    def notices_path(self) -> Path:
+        return self.notices_dir or self.state_dir / "notices"
 
     def topic(self, name: str) -> str:
         """Full topic name for a catalogue name such as ``hi.claims``."""

@@ -129,7 +129,7 @@ class World:
                 day += timedelta(days=1)
         for (p, day), acc in sorted(per_province.items()):
             self.provinces.append((day, p, *[int(v) for v in acc[:7]], *acc[7:]))
-        for rank, (code, factor) in enumerate(sorted(self.jumps.items()), 1):
+        for rank, code in enumerate(sorted(self.jumps), 1):
             expected = self._mean_cost(code, date(2026, 1, 1), date(2026, 2, 28))
             observed = self._mean_cost(code, date(2026, 4, 1), date(2026, 4, 30))
             self.anomalies.append(anomaly(code, observed=observed, expected=expected,
@@ -144,7 +144,7 @@ class World:
 
     def _mean_cost(self, code: str, first: date, last: date) -> float:
         rows = [r for r in self.days if r[1] == code and first <= r[0] <= last]
-        return sum(r[10] for r in rows) / sum(r[3] for r in rows)
+        return float(sum(r[10] for r in rows) / sum(r[3] for r in rows))
 
     def _visits(self, code: str, month: int) -> int:
         return sum(int(r[3]) for r in self.days if r[1] == code and r[0].month == month
@@ -168,16 +168,16 @@ class ChdbDb:
     def __init__(self) -> None:
         from chdb import session
 
-        self._session = session.Session()
-        self._session.query("CREATE DATABASE IF NOT EXISTS fundtest")
-        self._session.query("USE fundtest")
+        self._session = session.Session()  # type: ignore[no-untyped-call]
+        self._session.query("CREATE DATABASE IF NOT EXISTS fundtest")  # type: ignore[no-untyped-call]
+        self._session.query("USE fundtest")  # type: ignore[no-untyped-call]
 
     def close(self) -> None:
-        self._session.cleanup()
+        self._session.cleanup()  # type: ignore[no-untyped-call]
 
     def rows(self, sql: str, params: dict[str, Any] | None = None) -> list[Row]:
         text = sql % _escaped(params) if params else sql
-        result = self._session.query(text, "JSONCompact")
+        result = self._session.query(text, "JSONCompact")  # type: ignore[no-untyped-call]
         raw = result.bytes()
         if not raw.strip():
             return []
@@ -190,7 +190,8 @@ class ChdbDb:
         for i in range(0, len(rows), 5000):
             values = ", ".join("(" + ", ".join(_literal(v) for v in r) + ")"
                                for r in rows[i:i + 5000])
-            self._session.query(f"INSERT INTO {table} ({', '.join(columns)}) VALUES {values}")
+            self._session.query(  # type: ignore[no-untyped-call]
+                f"INSERT INTO {table} ({', '.join(columns)}) VALUES {values}")
 
 
 def _escaped(params: dict[str, Any]) -> dict[str, str]:

@@ -120,9 +120,12 @@ class KafkaReviews:
 
 def build_portal(settings: Settings) -> FastAPI:
     """The portal app on the real Kafka and ClickHouse (topics created when missing)."""
+    from streams.fund.notices.db import ServerDb
+    from streams.fund.notices.store import NoticeStore
     from streams.portal.api.cards import WorkerHistory, cards_router
     from streams.portal.api.catalogs import LockedSnapshot, portal_catalogs
     from streams.portal.api.explanations import ClickHouseExplanations, explanations_router
+    from streams.portal.api.notices import notices_router
     from streams.portal.api.results import ClickHouseListing, results_router
     from streams.portal.auth import FacilityRegister
     from streams.reference.catalog import CardRegistry
@@ -151,7 +154,8 @@ def build_portal(settings: Settings) -> FastAPI:
                  portal_catalogs(settings, feed.catalog, metrics),
                  summaries_router(ClickHouseSums(connect(settings))),
                  explanations_router(ClickHouseExplanations(connect(settings)),
-                                     KafkaReviews(settings, kafka, codec))), metrics=metrics)
+                                     KafkaReviews(settings, kafka, codec)),
+                 notices_router(NoticeStore(ServerDb(connect(settings))))), metrics=metrics)
     app.state.metrics = metrics  # serve() adds the consumer lag readings to it
     return app
 

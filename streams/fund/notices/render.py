@@ -41,8 +41,9 @@ def gauge(a: Anomaly, width: int = 150, height: int = 22) -> str:
         return round(4 + (v - low) / (high - low) * (width - 8), 1)
 
     mid = height / 2
-    band = (f'<rect x="{x(a.peer_low)}" y="{mid - 4}" width="{max(x(a.peer_high) - x(a.peer_low), 1)}"'
-            f' height="8" rx="2" fill="#c9d1db"/>')
+    band_width = max(x(a.peer_high) - x(a.peer_low), 1)
+    band = (f'<rect x="{x(a.peer_low)}" y="{mid - 4}" width="{band_width}" height="8" rx="2" '
+            'fill="#c9d1db"/>')
     tick = (f'<rect x="{x(a.expected) - 1}" y="{mid - 8}" width="2.5" height="16" '
             f'fill="#0b5cad"/>')
     dot = f'<circle cx="{x(a.observed)}" cy="{mid}" r="5" fill="#b42318"/>'
@@ -83,7 +84,7 @@ def render_html(notice: Notice, lang: str, issued_at: datetime) -> str:
 
 
 def render_pdf(notice: Notice, lang: str, issued_at: datetime) -> bytes:
-    from weasyprint import HTML  # heavy (Pango, fonts): only where a PDF is made
+    from weasyprint import HTML  # type: ignore[import-untyped]  # heavy (Pango, fonts): only where a PDF is made
 
     pdf: bytes = HTML(string=render_html(notice, lang, issued_at)).write_pdf()
     return pdf

@@ -104,7 +104,8 @@ class NoticeStore:
                       month: int | None = None) -> list[NoticeRow]:
         if not facilities:
             return []
-        where, params = " WHERE facility IN %(f)s", {"f": tuple(sorted(set(facilities)))}
+        where = " WHERE facility IN %(f)s"
+        params: dict[str, Any] = {"f": tuple(sorted(set(facilities)))}
         if before is not None:
             where += " AND month < %(before)s"
             params["before"] = before
