@@ -19,6 +19,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 from streams.fund.notices.compose import ANOMALY_COLUMNS, Anomaly
@@ -231,3 +232,53 @@ def _typed(kind: str, value: Any) -> Any:
     if kind.startswith(("Float", "Decimal")):
         return float(value)
     return value
+
+
+MIGRATIONS = Path(__file__).parents[1] / "infra" / "migrations"
+
+
+def run_migration(db: Any, name: str) -> None:
+    """A migration file's statements through ``db`` (chdb has no migration ledger)."""
+    sql = "\n".join(line for line in (MIGRATIONS / name).read_text().splitlines()
+                    if not line.lstrip().startswith("--"))
+    for statement in filter(str.strip, sql.split(";")):
+        db.rows(statement)
+
+
+CLAIM_COLUMNS = ("facility", "province", "claim_id", "version", "person_key", "inpatient",
+                 "ma_benh_chinh", "ngay_vao", "ngay_ra", "t_tongchi_bv", "t_bhtt",
+                 "ingested_at")
+DECISION_COLUMNS = ("facility", "province", "claim_id", "version", "revision", "outcome",
+                    "requested", "approved", "rejected", "warned", "hit_codes", "ver",
+                    "service_date", "ingested_at")
+
+
+def claims_rows(facility: str = "79001", n: int = 12) -> tuple[list[Row], list[Row]]:
+    """``n`` claims of April 2026 at ``facility`` (two versions of the first), decided; every
+    third one warned."""
+    stamp = datetime(2026, 5, 1, tzinfo=UTC)
+    claims: list[Row] = []
+    decisions: list[Row] = []
+    for i in range(n):
+        cid = f"{facility}_LK{i:04d}"
+        start = datetime(2026, 4, 1 + i % 28, 8, 0)
+        total = Decimal(f"{1_200_000 + i * 150_000}.00")
+        hi = (total * Decimal("0.8")).quantize(Decimal("0.01"))
+        versions = (1, 2) if i == 0 else (1,)
+        for v in versions:
+            claims.append((facility, facility[:2], cid, v, f"P{i:09d}", int(i % 4 == 0),
+                           "J18.9" if i % 2 else "I10", start, start + timedelta(days=i % 4),
+                           total, hi, stamp))
+        outcome = "WARN" if i % 3 == 0 else "ACCEPT"
+        decisions.append((facility, facility[:2], cid, versions[-1], 1, outcome, hi,
+                          hi if outcome == "ACCEPT" else hi * Decimal("0.9"),
+                          Decimal(0) if outcome == "ACCEPT" else hi * Decimal("0.1"),
+                          int(outcome == "WARN"), ["CB01"] if outcome == "WARN" else [],
+                          1, start.date(), stamp))
+    return claims, decisions
+
+
+def load_claims(db: Any, facility: str = "79001") -> None:
+    claims, decisions = claims_rows(facility)
+    db.insert("claims", CLAIM_COLUMNS, claims)
+    db.insert("decisions", DECISION_COLUMNS, decisions)
