@@ -21,6 +21,7 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from streams.fund.notices.compose import ANOMALY_COLUMNS, Anomaly
 from streams.fund.notices.db import Row
@@ -120,9 +121,10 @@ class World:
                 inpatient = int(visits * (0.12 if tier < 4 else 0.0))
                 total = visits * per_visit
                 hi = total * 0.8
+                drugs = 0.47 if code == "79001" and factor > 1 else 0.38
                 row = (day, code, p, visits, visits - inpatient, inpatient, inpatient,
                        inpatient * 5, visits // 40, visits // 30, total, hi, hi * 0.96,
-                       hi * 0.04, total * 0.38, total * 0.12, total * 0.5)
+                       hi * 0.04, total * drugs, total * 0.12, total * (0.88 - drugs))
                 self.days.append(row)
                 acc = per_province.setdefault((p, day), [0.0] * len(DAY_METRICS))
                 for k, v in enumerate(row[3:]):
@@ -137,6 +139,11 @@ class World:
                                           band=(expected * 0.8, expected * 1.12),
                                           percentile=96.0 + rank, rank=rank,
                                           volume=self._visits(code, 4)))
+        march = (date(2026, 3, 1), date(2026, 3, 31))
+        self.anomalies.append(anomaly(
+            "79001", start=march[0], end=march[1], observed=self._mean_cost("79001", *march),
+            expected=self.anomalies[-1].expected, band=(self.anomalies[-1].peer_low,
+                                                        self.anomalies[-1].peer_high)))
         self.anomalies.append(anomaly("79001", "drug_share", observed=0.47, expected=0.38,
                                       band=(0.30, 0.43), excess=120_000_000.0, rank=4))
         self.anomalies.append(anomaly("79002", "admissions", level="watch", observed=30,
@@ -225,8 +232,9 @@ def _typed(kind: str, value: Any) -> Any:
         return [_typed(kind[6:-1], x) for x in value]
     if kind == "Date":
         return date.fromisoformat(value)
-    if kind.startswith("DateTime"):
-        return datetime.fromisoformat(value).replace(tzinfo=UTC)
+    if kind.startswith("DateTime"):  # the wall time in the column's zone
+        zone = kind[len("DateTime('"):-2] if kind.startswith("DateTime('") else "UTC"
+        return datetime.fromisoformat(value).replace(tzinfo=ZoneInfo(zone))
     if kind.startswith(("UInt", "Int")):
         return int(value)
     if kind.startswith(("Float", "Decimal")):

@@ -160,6 +160,7 @@ TEXT: dict[str, tuple[str, str]] = {
     # --- fund-use pages (streams/web/fund/) ---------------------------------------------------
     "nav.fund": ("Quỹ BHYT", "HI fund"),
     "nav.anomalies": ("Bất thường", "Anomalies"),
+    "fund.tab.map": ("Bản đồ", "Map"),
     "nav.notices": ("Thông báo", "Notices"),
     "fund.title": ("Sử dụng quỹ BHYT theo tỉnh", "HI fund use by province"),
     "fund.month": ("Tháng", "Month"),
@@ -184,6 +185,7 @@ TEXT: dict[str, tuple[str, str]] = {
     "fund.back": ("← Bản đồ", "← Map"),
     "fund.parts": ("Gồm các tỉnh cũ (mã)", "Made of the former provinces (codes)"),
     "fund.hidden": ("ngoài phạm vi của bạn", "outside your jurisdiction"),
+    "fund.no_figures": ("chưa có số liệu", "no figures"),
     "fund.facilities": ("Các cơ sở KCB", "Facilities"),
     "fund.col.facility": ("Cơ sở KCB", "Facility"),
     "fund.col.tier": ("Hạng", "Tier"),

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from datetime import date, timedelta
 
 from streams.fund.notices.compose import Anomaly
-from streams.fund.notices.texts import amount, metric_name
+from streams.fund.notices.texts import amount
 from streams.web.fund.charts import Series, line_chart
 from streams.web.fund.queries import FundQueries
 
@@ -56,8 +56,8 @@ def baseline_chart(queries: FundQueries, a: Anomaly, lang: str, width: int = 680
     fmt: Callable[[float], str] = lambda v: amount(a.metric, v, lang)  # noqa: E731
     expected = [a.expected] * len(xs)
     en = lang == "en"
-    series = [Series(metric_name(a.metric, lang) + (" (7-day)" if en else " (7 ngày)"),
-                     "#0b5cad", values),
+    # The metric's name is the card's heading: the legend only says how it is smoothed.
+    series = [Series("7-day average" if en else "trung bình 7 ngày", "#0b5cad", values),
               Series("expected" if en else "mức dự kiến", "#2e7d4f", expected, dashed=True,
                      width=1.5)]
     band = ([a.peer_low] * len(xs), [a.peer_high] * len(xs))

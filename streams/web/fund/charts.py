@@ -53,11 +53,13 @@ def tile_map(cells: Sequence[MapCell], size: int = 44, gap: int = 4) -> str:
              f'{rows * step}" data-tiles="{len(cells)}">']
     for c in cells:
         x, y = c.tile.col * step, c.tile.row * step
-        fill = colour(c.change) if c.href else "#f3f4f6"
+        fill = colour(c.change) if c.href else "#eceff3"
         ink = _ink(fill) if c.href else "#9aa4b1"
-        stroke = "#8a96a3" if c.href else "#e2e6eb"
+        stroke = "#8a96a3" if c.href else "#dde2e8"
+        # No figures for either month: a dashed outline, unlike a steady (light grey) one.
+        dash = ' stroke-dasharray="3 3"' if c.href and c.change is None else ""
         body = (f'<rect x="{x}" y="{y}" width="{size}" height="{size}" rx="5" fill="{fill}" '
-                f'stroke="{stroke}"/>'
+                f'stroke="{stroke}"{dash}/>'
                 f'<text x="{x + size / 2}" y="{y + 18}" text-anchor="middle" font-size="12" '
                 f'font-weight="700" fill="{ink}">{escape(c.tile.short)}</text>')
         if c.label:
@@ -103,7 +105,7 @@ def line_chart(series: Sequence[Series], x_labels: Sequence[str], fmt: Callable[
                width: int = 680, height: int = 220, name: str = "chart") -> str:
     """Lines over shared x positions; ``band`` a shaded low..high area; ``mark`` a shaded
     range of x indexes (the anomaly's period)."""
-    left, right, top, bottom = 78, 12, 28, 26
+    left, right, top, bottom = 78, 30, 28, 26
     n = max(len(x_labels), 2)
     values = [v for s in series for v in s.values if v is not None]
     if band:
@@ -134,9 +136,11 @@ def line_chart(series: Sequence[Series], x_labels: Sequence[str], fmt: Callable[
         upper = " ".join(f"{px(i)},{py(v)}" for i, v in enumerate(band[1]))
         lower = " ".join(f"{px(i)},{py(v)}" for i, v in reversed(list(enumerate(band[0]))))
         out.append(f'<polygon points="{upper} {lower}" fill="#c9d1db" opacity="0.6"/>')
-    every = max(1, math.ceil(len(x_labels) / 12))
+    room = max(2, (width - left - right) // 56)  # a label is about 40 px wide at 11 px
+    every = max(1, math.ceil(len(x_labels) / min(12, room)))
     for i, label in enumerate(x_labels):
-        if i % every == 0 or i == len(x_labels) - 1:
+        last = i == len(x_labels) - 1 and i % every >= every / 2
+        if i % every == 0 or last:
             out.append(f'<text x="{px(i)}" y="{height - 8}" text-anchor="middle" '
                        f'font-size="11" fill="#5f6b7a">{escape(label)}</text>')
     for s in series:
@@ -166,7 +170,7 @@ def line_chart(series: Sequence[Series], x_labels: Sequence[str], fmt: Callable[
 
 
 def bars(items: Sequence[tuple[str, float | None, str]], fmt: Callable[[float], str],
-         width: int = 420, name: str = "bars") -> str:
+         width: int = 560, name: str = "bars") -> str:
     """Horizontal bars around zero (change against last year), one row per item
     (label, change, href); coloured with the map's scale."""
     row, label_w = 22, 170
@@ -174,8 +178,10 @@ def bars(items: Sequence[tuple[str, float | None, str]], fmt: Callable[[float], 
     span = max(known + [0.05])
     mid = label_w + (width - label_w) / 2
     half = (width - label_w) / 2 - 40
-    out = [f'<svg xmlns="http://www.w3.org/2000/svg" class="bars" width="{width}" '
-           f'height="{row * len(items) + 6}" data-chart="{name}" data-bars="{len(items)}">',
+    tall = row * len(items) + 6
+    out = [f'<svg xmlns="http://www.w3.org/2000/svg" class="hbars" width="{width}" '
+           f'height="{tall}" viewBox="0 0 {width} {tall}" data-chart="{name}" '
+           f'data-bars="{len(items)}">',
            f'<line x1="{mid}" x2="{mid}" y1="0" y2="{row * len(items)}" stroke="#8a96a3"/>']
     for i, (label, value, href) in enumerate(items):
         y = i * row + 3

@@ -47,8 +47,9 @@ def fund_router(db: Db) -> Callable[[Shell], APIRouter]:
 
     def make(shell: Shell) -> APIRouter:
         router = APIRouter()
-        shell.nav.extend([("/fund", "nav.fund"), ("/anomalies", "nav.anomalies"),
-                          ("/notices", "nav.notices")])
+        # One entry in the shared header (it has little room left); the fund pages have their
+        # own tabs (fund_tabs.html).
+        shell.nav.append(("/fund", "nav.fund"))
         SignedIn = Annotated[Caller, Depends(shell.caller)]  # noqa: N806 (a type alias)
 
         def month_of(who: Caller, text: str | None) -> int | None:
@@ -101,12 +102,13 @@ def fund_router(db: Db) -> Callable[[Shell], APIRouter]:
             m = month_of(who, month)
             view = views.facility_view(queries, store, who.account.jurisdiction, found[0], m,
                                        who.lang) if m else None
-            charts = {a.anomaly_id: baseline_chart(queries, a, who.lang)
+            charts = {a.anomaly_id: baseline_chart(queries, a, who.lang, width=460,
+                                                   height=180)
                       for a in (view["anomalies"] if view else [])}
             return page(request, who, "fund_facility.html", m, v=view, f=found[0],
                         charts=charts)
 
-        @router.get("/anomalies", response_class=HTMLResponse)
+        @router.get("/fund/anomalies", response_class=HTMLResponse)
         def anomalies(request: Request, who: SignedIn, month: str | None = None,
                       level: str = "notice") -> HTMLResponse:
             m = month_of(who, month)
@@ -116,13 +118,13 @@ def fund_router(db: Db) -> Callable[[Shell], APIRouter]:
             rows = [a for a in rows if level == "all" or a.level == "notice"]
             rows.sort(key=lambda a: (a.level != "notice", -a.excess_cost, a.facility))
             names = store.facility_names([a.facility for a in rows])
-            charts = {a.anomaly_id: baseline_chart(queries, a, who.lang, width=440,
-                                                   height=150, labels=False)
+            charts = {a.anomaly_id: baseline_chart(queries, a, who.lang, width=460,
+                                                   height=180, labels=False)
                       for a in rows[:MAX_ANOMALIES]}
             return page(request, who, "fund_anomalies.html", m, rows=rows, names=names,
                         charts=charts, level=level)
 
-        @router.get("/notices", response_class=HTMLResponse)
+        @router.get("/fund/notices", response_class=HTMLResponse)
         def notices(request: Request, who: SignedIn, month: str | None = None) -> HTMLResponse:
             m = month_of(who, month) if month else None
             rows = store.listing(who.account.jurisdiction, m)

@@ -96,7 +96,7 @@ def test_a_province_account_sees_its_province_only(app: Any) -> None:
     assert "ngoài phạm vi của bạn" in province  # the 74 and 77 parts are named as hidden
     bd = _as(app, "bd").get("/fund/provinces/ho-chi-minh?month=202604").text
     assert 'data-facility="74001"' in bd and 'data-facility="79001"' not in bd
-    anomalies = hcm.get("/anomalies?month=202604").text
+    anomalies = hcm.get("/fund/anomalies?month=202604").text
     assert 'data-anomaly="79001|cost_per_visit|2026-04-01"' in anomalies
     assert "01002" not in anomalies and "48001" not in anomalies
 
@@ -115,16 +115,16 @@ def test_facility_page_has_charts_anomalies_notice_and_claims(app: Any) -> None:
 
 
 def test_anomaly_list_ranks_notices_and_draws_baselines(app: Any) -> None:
-    html = _as(app, "all").get("/anomalies?month=202604").text
+    html = _as(app, "all").get("/fund/anomalies?month=202604").text
     found = re.findall(r'data-anomaly="([^"]+)"', html)
     assert len(found) == 4 and all("watch" not in f for f in found)
     assert html.count('data-chart="baseline-') == 4
-    everything = _as(app, "all").get("/anomalies?month=202604&level=all").text
+    everything = _as(app, "all").get("/fund/anomalies?month=202604&level=all").text
     assert 'data-anomaly="79002|admissions|2026-04-01"' in everything
 
 
 def test_notices_page_shows_status_and_follow_up(app: Any) -> None:
-    html = _as(app, "all").get("/notices?month=202604").text
+    html = _as(app, "all").get("/fund/notices?month=202604").text
     assert html.count('data-notice="') == 3  # 79001, 01002, 48001
     assert "Đã phát hành" in html
 
