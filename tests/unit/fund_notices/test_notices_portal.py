@@ -26,6 +26,7 @@ from tests.fund_contract import ChdbDb, anomaly, anomaly_row, create_fund_detect
 from tests.unit.portal.test_portal_service import FakeLog, FakePublish, FakeResults
 
 MIGRATION = Path(__file__).parents[3] / "infra" / "migrations" / "0018_notices.sql"
+ARTEFACTS = Path(__file__).parents[3] / "test-artefacts"
 START, END = date(2026, 3, 1), date(2026, 3, 31)
 
 
@@ -103,7 +104,7 @@ def test_a_facility_cannot_fetch_another_facilitys_notice(portal: Any) -> None:
     assert client.get(f"/api/v1/notices/{theirs}").status_code == 401
 
 
-def test_fetch_acknowledge_and_what_the_agency_sees(portal: Any, tmp_path: Path) -> None:
+def test_fetch_acknowledge_and_what_the_agency_sees(portal: Any) -> None:
     client, h = portal
     mine = notice_id("79001", 202604)
 
@@ -125,10 +126,20 @@ def test_fetch_acknowledge_and_what_the_agency_sees(portal: Any, tmp_path: Path)
     assert r.json()["acknowledged_by"] == "own" and r.json()["fetched_at"]
     assert status() == "acknowledged"
 
-    pdf = tmp_path / "notice.pdf"
-    pdf.write_bytes(client.get(f"/api/v1/notices/{mine}?lang=en", headers=h["own"]).content)
+    ARTEFACTS.mkdir(exist_ok=True)
+    for lang in ("vi", "en"):  # kept, and drawn to PNG with pdftoppm, to be looked at
+        pdf = ARTEFACTS / f"notice-79001-202604-{lang}.pdf"
+        pdf.write_bytes(client.get(f"/api/v1/notices/{mine}?lang={lang}",
+                                   headers=h["own"]).content)
+        subprocess.run(["pdftoppm", "-png", "-r", "90", str(pdf), str(pdf.with_suffix(""))],
+                       check=True)
     text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True,
                           text=True, check=True).stdout
+    vi = subprocess.run(["pdftotext", "-layout", str(ARTEFACTS / "notice-79001-202604-vi.pdf"),
+                         "-"], capture_output=True, text=True, check=True).stdout
+    for expected in ("Chi phí bình quân một lượt KCB", "Tỷ trọng chi phí thuốc", "390.000 ₫",
+                     "+30,0 %", "Chưa điều chỉnh", "Kết quả điều chỉnh sau thông báo tháng"):
+        assert expected in vi, f"{expected!r} not in the Vietnamese PDF's text"
     for expected in ("Cost per visit", "Drug share of cost", "390,000 ₫", "300,000 ₫",
                      "+30.0 %", "47.0 %", "What happened since the notice of 03/2026",
                      "Not adjusted", "Bệnh viện Đa khoa Quận Bình Thạnh"):
