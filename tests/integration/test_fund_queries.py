@@ -114,3 +114,17 @@ def test_pages_and_notices_agree_on_both_engines(engines: Any) -> None:
     assert 'data-chart="baseline-' in results[0]["chart"]
     for key in results[0]:
         _same(results[0][key], results[1][key], key)
+
+
+def test_status_changes_within_one_second_keep_their_order(engines: Any) -> None:
+    """fetched then acknowledged in the same second: updated_at still orders them, on both."""
+    for engine in engines:
+        issue_month(engine, 202604, show_progress=False)
+        store = NoticeStore(engine)
+        row = store.of_month(202604)[0]
+        fetched = store.update(row, status="fetched")
+        store.update(fetched, status="acknowledged", acknowledged_by="79001")
+        again = store.get(row.notice_id)
+        assert again is not None and again.status == "acknowledged"
+        assert again.issued_at == row.issued_at  # the issue date never moves
+        assert [r.status for r in store.of_month(202604)].count("acknowledged") == 1
