@@ -180,6 +180,7 @@ TEXT: dict[str, tuple[str, str]] = {
     "fund.col.before": ("Cùng kỳ năm trước", "A year earlier"),
     "fund.col.change": ("Thay đổi", "Change"),
     "fund.col.flags": ("Bất thường", "Anomalies"),
+    "fund.col.indicators": ("Số chỉ tiêu", "Indicators"),
     "fund.trend": ("Quỹ BHYT 12 tháng gần nhất so với cùng kỳ năm trước",
                    "HI fund use, the last 12 months against the year before"),
     "fund.back": ("← Bản đồ", "← Map"),

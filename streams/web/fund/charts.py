@@ -123,6 +123,7 @@ def line_chart(series: Sequence[Series], x_labels: Sequence[str], fmt: Callable[
 
     out = [f'<svg xmlns="http://www.w3.org/2000/svg" class="chart" width="{width}" '
            f'height="{height}" viewBox="0 0 {width} {height}" data-chart="{name}" '
+           f'style="max-width: {width}px" '
            f'data-points="{sum(1 for s in series for v in s.values if v is not None)}">']
     if mark is not None:
         x0, x1 = px(mark[0]), px(min(mark[1], n - 1))
@@ -177,10 +178,11 @@ def bars(items: Sequence[tuple[str, float | None, str]], fmt: Callable[[float], 
     known = [abs(v) for _, v, _ in items if v is not None]
     span = max(known + [0.05])
     mid = label_w + (width - label_w) / 2
-    half = (width - label_w) / 2 - 40
+    half = (width - label_w) / 2 - 60  # room for the figure beside the longest bar
     tall = row * len(items) + 6
     out = [f'<svg xmlns="http://www.w3.org/2000/svg" class="hbars" width="{width}" '
            f'height="{tall}" viewBox="0 0 {width} {tall}" data-chart="{name}" '
+           f'style="max-width: {width}px" '
            f'data-bars="{len(items)}">',
            f'<line x1="{mid}" x2="{mid}" y1="0" y2="{row * len(items)}" stroke="#8a96a3"/>']
     for i, (label, value, href) in enumerate(items):

@@ -46,7 +46,8 @@ def visible_codes(who: Jurisdiction) -> set[str] | None:
     return {who.scope[:2]}
 
 
-def _trend(by_month: dict[int, Sums], month: int, lang: str, name: str) -> str:
+def _trend(by_month: dict[int, Sums], month: int, lang: str, name: str,
+           width: int = 680) -> str:
     """Fund use in the 12 months to ``month`` against the 12 before."""
     months = [shift(month, -11 + i) for i in range(12)]
     now = [by_month.get(m, Sums()).hi_cost or None for m in months]
@@ -55,7 +56,8 @@ def _trend(by_month: dict[int, Sums], month: int, lang: str, name: str) -> str:
     return line_chart([Series("this year" if en else "năm nay", "#c0392b", now),
                        Series("a year earlier" if en else "cùng kỳ năm trước", "#8a96a3",
                               before, dashed=True)],
-                      [month_label(m) for m in months], lambda v: compact(v, lang), name=name)
+                      [month_label(m) for m in months], lambda v: compact(v, lang), name=name,
+                      width=width)
 
 
 def notice_anomalies(store: NoticeStore, who: Jurisdiction, month: int) -> list[Anomaly]:
@@ -105,7 +107,7 @@ def map_view(q: FundQueries, store: NoticeStore, who: Jurisdiction, month: int,
     return {"map": tile_map(cells), "rows": rows, "month": month,
             "total": total_now, "total_before": total_before,
             "total_change": change(total_now.hi_cost, total_before.hi_cost),
-            "notices": len(flagged), "trend": _trend(by_month, month, lang, "trend-country")}
+            "notices": len(flagged), "trend": _trend(by_month, month, lang, "trend-country", 1000)}
 
 
 def _peer_groups(q: FundQueries, facilities: list[Facility]
