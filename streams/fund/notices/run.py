@@ -13,7 +13,7 @@ import argparse
 import sys
 import time
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TextIO
 
@@ -103,8 +103,10 @@ def issue_month(db: Db, month: int, facility: str | None = None, out_dir: Path |
             out.unchanged += 1
             issued = seen.issued_at
         else:
+            # Re-issued (its anomalies changed): a version past any status change of the old.
+            version = max(now, seen.updated_at + timedelta(seconds=1)) if seen else now
             written.append(NoticeRow(notice.notice_id, code, notice.province, month,
-                                     tuple(notice.anomaly_ids), now, updated_at=now))
+                                     tuple(notice.anomaly_ids), now, updated_at=version))
             out.issued += 1
             issued = now
         if out_dir is not None:

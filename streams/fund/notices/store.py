@@ -15,7 +15,8 @@ from streams.fund.notices.compose import ANOMALY_COLUMNS, Anomaly, month_bounds
 from streams.fund.notices.db import Db, Row
 from streams.jurisdiction import Jurisdiction
 
-NOTICE_COLUMNS = ("notice_id", "facility", "province", "month", "anomaly_ids", "issued_at",
+NOTICE_COLUMNS = ("notice_id", "facility", "province", "month", "month_start", "anomaly_ids",
+                  "issued_at",
                   "status", "followup", "fetched_at", "acknowledged_at", "acknowledged_by",
                   "updated_at")
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)  # "never" in the DateTime columns (no Nullable here)
@@ -41,6 +42,7 @@ class NoticeRow:
     @classmethod
     def of_row(cls, row: Row) -> NoticeRow:
         values = dict(zip(NOTICE_COLUMNS, row, strict=True))
+        del values["month_start"]  # derived from month
         values["anomaly_ids"] = tuple(values["anomaly_ids"])
         for key in ("issued_at", "fetched_at", "acknowledged_at", "updated_at"):
             stamp = values[key]
@@ -48,11 +50,13 @@ class NoticeRow:
         return cls(**values)
 
     def as_row(self) -> Row:
-        return tuple(list(self.anomaly_ids) if k == "anomaly_ids" else getattr(self, k)
-                     for k in NOTICE_COLUMNS)
+        derived = {"anomaly_ids": list(self.anomaly_ids),
+                   "month_start": month_bounds(self.month)[0]}
+        return tuple(derived[k] if k in derived else getattr(self, k) for k in NOTICE_COLUMNS)
 
     def to_dict(self) -> dict[str, Any]:
-        out: dict[str, Any] = {k: getattr(self, k) for k in NOTICE_COLUMNS}
+        out: dict[str, Any] = {k: getattr(self, k) for k in NOTICE_COLUMNS
+                               if k != "month_start"}
         out["anomaly_ids"] = list(self.anomaly_ids)
         for key in ("issued_at", "fetched_at", "acknowledged_at", "updated_at"):
             out[key] = None if out[key] <= EPOCH else out[key].isoformat()

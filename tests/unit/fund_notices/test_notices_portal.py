@@ -170,3 +170,16 @@ def test_bad_parameters_are_named(portal: Any) -> None:
     assert r.status_code == 400 and "format" in r.json()["detail"]
     r = client.get(f"/api/v1/notices/{mine}?lang=fr", headers=h["own"])
     assert r.status_code == 400 and "lang" in r.json()["detail"]
+
+
+def test_changed_anomalies_re_issue_the_notice(db: ChdbDb) -> None:
+    """A later detector run adds a metric to 01001's April: the notice is issued again under
+    the same id, with both metrics, and wins over its earlier versions."""
+    extra = anomaly(facility="01001", metric="admissions", observed=40, expected=25,
+                    band=(18, 32), excess=3e7)
+    db.insert("anomalies", (*ANOMALY_COLUMNS, "detected_at"),
+              [anomaly_row(extra, datetime(2026, 5, 3, tzinfo=UTC))])
+    again = issue_month(db, 202604, facility="01001", show_progress=False)
+    assert (again.issued, again.unchanged) == (1, 0)
+    row = NoticeStore(db).get(notice_id("01001", 202604))
+    assert row is not None and len(row.anomaly_ids) == 2 and row.status == "issued"
