@@ -183,3 +183,24 @@ def test_changed_anomalies_re_issue_the_notice(db: ChdbDb) -> None:
     assert (again.issued, again.unchanged) == (1, 0)
     row = NoticeStore(db).get(notice_id("01001", 202604))
     assert row is not None and len(row.anomaly_ids) == 2 and row.status == "issued"
+
+
+def test_the_command_names_bad_arguments_and_shows_progress(
+        db: ChdbDb, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    import argparse
+
+    from streams.fund.notices.run import command
+
+    bad = argparse.Namespace(month="2026-04", facility=None, no_files=True)
+    assert command(lambda: db, bad, tmp_path) == 2
+    assert "month: '2026-04' is not YYYYMM" in capsys.readouterr().err
+    bad = argparse.Namespace(month="202604", facility="7900", no_files=True)
+    assert command(lambda: db, bad, tmp_path) == 2
+    assert "facility: '7900'" in capsys.readouterr().err
+    good = argparse.Namespace(month="202604", facility="79001", no_files=False)
+    assert command(lambda: db, good, tmp_path) == 0
+    out = capsys.readouterr()
+    assert "notices [" in out.err and "1/1" in out.err
+    assert "1 unchanged" in out.out
+    assert sorted(p.name for p in (tmp_path / "202604").iterdir()) == [
+        "79001.en.html", "79001.en.pdf", "79001.vi.html", "79001.vi.pdf"]
