@@ -243,6 +243,14 @@ def _reports(settings: Settings, args: argparse.Namespace) -> int:
     return reports_command(settings, args)
 
 
+def _notices(settings: Settings, args: argparse.Namespace) -> int:
+    from streams.clickhouse.db import connect
+    from streams.fund.notices.db import ServerDb
+    from streams.fund.notices.run import command
+
+    return command(lambda: ServerDb(connect(settings)), args, settings.notices_path)
+
+
 def _day(text: str) -> object:
     from streams.replay.run import parse_day
 
@@ -394,6 +402,14 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("reports", help="settlement reports: generate, sign, verify, get, list")
     add_reports_arguments(s)
     s.set_defaults(run=_reports)
+
+    s = sub.add_parser("notices", help="issue the monthly notices of unusual HI cost rises "
+                       "(HTML and PDF, VI and EN) and record them")
+    s.add_argument("--month", required=True, help="the month, YYYYMM")
+    s.add_argument("--facility", help="only this facility (MA_CSKCB)")
+    s.add_argument("--no-files", action="store_true",
+                   help="record the notices without writing HTML/PDF files")
+    s.set_defaults(run=_notices)
     return p
 
 

@@ -134,6 +134,10 @@ class Settings(BaseSettings):
                                        "the signatures (none: the signer's clock, as signed)")
     settle_agency: str | None = Field(None, description="The agency's name in the reports' "
                                       "masthead (default: from the province code)")
+    # --- fund-use monitoring: notices (hireview notices, streams/fund/notices/) -------------
+    notices_dir: Path | None = Field(None, description="Where `hireview notices` writes each "
+                                     "notice's HTML and PDF (<dir>/<YYYYMM>/<facility>.<lang>"
+                                     ".pdf); default <state_dir>/notices")
 
     @model_validator(mode="before")
     @classmethod
@@ -178,6 +182,10 @@ class Settings(BaseSettings):
     @property
     def web_accounts_path(self) -> Path:
         return self.web_accounts or self.web_dir / "accounts.json"
+
+    @property
+    def notices_path(self) -> Path:
+        return self.notices_dir or self.state_dir / "notices"
 
     def topic(self, name: str) -> str:
         """Full topic name for a catalogue name such as ``hi.claims``."""

@@ -145,10 +145,13 @@ def feed_state(feed: Any) -> Callable[[], dict[str, Any]]:
 
 def build_portal(settings: Settings) -> FastAPI:
     """The portal app on the real Kafka and ClickHouse (topics created when missing)."""
+    from streams.fund.notices.db import ServerDb
+    from streams.fund.notices.store import NoticeStore
     from streams.portal.api.cards import WorkerHistory, cards_router
     from streams.portal.api.catalogs import LockedSnapshot, portal_catalogs
     from streams.portal.api.explanations import ClickHouseExplanations, explanations_router
     from streams.portal.api.health import health_router
+    from streams.portal.api.notices import notices_router
     from streams.portal.api.precheck import Precheck, precheck_router
     from streams.portal.api.reports import reports_router
     from streams.portal.api.results import ClickHouseListing, results_router
@@ -189,7 +192,8 @@ def build_portal(settings: Settings) -> FastAPI:
                                      KafkaReviews(settings, kafka, codec)),
                  reports_router(ReportStore(connect(settings)), settings.settle_signers,
                                 settings.state_dir / "settle", settings.settle_tsa_url,
-                                metrics)), metrics=metrics)
+                                metrics),
+                 notices_router(NoticeStore(ServerDb(connect(settings))))), metrics=metrics)
     app.state.metrics = metrics  # serve() adds the consumer lag readings to it
     return app
 

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from streams.clickhouse.db import Migration, MigrationError, load_migrations, split_statements
+from streams.fund.notices.store import NOTICE_COLUMNS
 from streams.replay.core import REPLAY_COLUMNS
 from streams.replay.store import RUN_COLUMNS
 from streams.settings import ROOT
@@ -18,13 +19,14 @@ from streams.settle.reports import REPORT_COLUMNS, SIGNING_COLUMNS
 from streams.sink.review_rows import TRAIL_COLUMNS
 from streams.sink.rows import TABLE_COLUMNS
 
-# Every table and the columns its writer inserts: the sink's, and hireview replay's.
+# Every table and the columns its writer inserts: the sink's, hireview replay's, notices'.
 WRITERS = {**TABLE_COLUMNS, **TRAIL_COLUMNS, "replay_decisions": REPLAY_COLUMNS,
            "replay_runs": RUN_COLUMNS,
            # the settlement ledger and reports (streams/settle/)
            "settlement_entries": ENTRY_COLUMNS, "settlements": SETTLEMENT_COLUMNS,
            "advances": ADVANCE_COLUMNS, "settlement_params": PARAM_COLUMNS,
-           "reports": REPORT_COLUMNS, "report_signings": SIGNING_COLUMNS}
+           "reports": REPORT_COLUMNS, "report_signings": SIGNING_COLUMNS,
+           "notices": NOTICE_COLUMNS}
 
 MIGRATIONS = ROOT / "infra" / "migrations"
 
