@@ -158,6 +158,7 @@ def build_portal(settings: Settings) -> FastAPI:
     from streams.portal.auth import FacilityRegister
     from streams.reference.catalog import CardRegistry
     from streams.reference.feed import ReferenceFeed
+    from streams.reference.status import ReferenceWatch
     from streams.ruleset import current_engine
     from streams.settle.reports import ReportStore
 
@@ -177,13 +178,16 @@ def build_portal(settings: Settings) -> FastAPI:
     history = WorkerHistory(worker, settings.portal_worker_timeout)
     register = FacilityRegister.load(settings.portal_facility_register)
     metrics = Metrics.portal()
+    # Which reference lists are missing or stale, for /api/v1/health and the metrics.
+    watch = ReferenceWatch(feed.catalog, feed.cards, register.known)
+    watch.install(metrics)
     results = ClickHouseResults(connect(settings))
     check = Precheck(current_engine(settings), feed.catalog, feed.cards, history, receipts,
                      results, settings.portal_max_body_mb * 1024 * 1024)
     app = create_portal(settings, publish=KafkaPublisher(settings, kafka, codec),
         receipts=receipts, results=results,
         credentials=Credentials.load(settings.portal_credentials, register),
-        routers=(health_router(kafka_check(kafka), feed_state(feed)),
+        routers=(health_router(kafka_check(kafka), feed_state(feed), reference=watch),
                  precheck_router(check), cards_router(feed.cards, history),
                  results_router(listing),
                  portal_catalogs(settings, feed.catalog, metrics),

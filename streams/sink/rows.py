@@ -43,7 +43,7 @@ HIT_COLUMNS = (
     "table", "line", "occurrence", "amount", "message", "legal_basis", "input_keys",
     "input_values", "service_date", "decided_at", "ingested_at",
     "message_vi", "threshold",  # added by 0006_hit_messages (ALTER appends them last)
-    "mode",  # added by 0014_hit_mode
+    "mode",  # added by 0019_hit_mode
 )
 PAYLOAD_COLUMNS = (
     "facility", "claim_id", "version", "person_key", "service_date", "ngay_vao", "submitted_at",

@@ -24,7 +24,7 @@ from streams.sink.review_rows import decision_trail_tables
 
 Q1 = Period.parse("quarter", "2025-Q1")
 FACILITIES = ("01001", "79001")
-_TABLES = {1, 3, 4, 6, 11, 12, 20, 21}  # claims, decisions, rule_hits, the trail, ours
+_TABLES = {1, 3, 4, 6, 11, 12, 19, 20, 21}  # claims, decisions, rule_hits (+ mode), the trail, ours
 
 
 def _literal(value: Any) -> str:

@@ -195,7 +195,7 @@ def test_decision_row() -> None:
     # Both explanations and the limit applied are kept; no limit stays NULL, not "".
     assert [(h["message"], h["message_vi"], h["threshold"]) for h in hit_rows[:2]] == [
         ("XC02 message", "XC02 thông báo", None), ("CT01 message", "CT01 thông báo", "10.00 VND")]
-    # appended by 0006_hit_messages, then 0014_hit_mode: the ALTERs' column order
+    # appended by 0006_hit_messages, then 0019_hit_mode: the ALTERs' column order
     assert HIT_COLUMNS[-3:] == ("message_vi", "threshold", "mode")
     assert {h["mode"] for h in hit_rows} == {"enforce"}  # events written before modes existed
 
