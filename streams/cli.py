@@ -222,6 +222,14 @@ def _chaos(settings: Settings, args: argparse.Namespace) -> int:
     return command(settings, args)
 
 
+def _cards(settings: Settings, args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from streams.reference.cards import load_cards
+
+    return load_cards(settings, Path(args.file), partial=args.partial)
+
+
 def _catalogs(settings: Settings, args: argparse.Namespace) -> int:
     from pathlib import Path
 
@@ -349,6 +357,13 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--partial", action="store_true",
                    help="publish the valid rows even when some rows are rejected")
     s.set_defaults(run=_catalogs)
+
+    s = sub.add_parser("cards", help="load HI cards from the agency's card extract (CSV)")
+    s.add_argument("action", choices=["load"])
+    s.add_argument("file", help="a .csv file with a header row (streams/reference/cards.py)")
+    s.add_argument("--partial", action="store_true",
+                   help="publish the valid rows even when some rows are rejected")
+    s.set_defaults(run=_cards)
 
     s = sub.add_parser("replay", help="what-if re-appraisal of stored claims with other rules")
     s.add_argument("--rules", help="params file path, 'current', or the current rules version")

@@ -70,5 +70,14 @@ def summary(settings: Settings) -> str:
         "    tables: claims, claim_lines, decisions, rule_hits (use FINAL), view facility_daily",
         f"  Metrics: http://127.0.0.1:{settings.worker_web_port}/metrics (worker), "
         f"http://127.0.0.1:{settings.sink_metrics_port}/metrics (sink)",
+        f"  Reference data the worker holds: http://127.0.0.1:{settings.worker_web_port}"
+        "/reference (missing or stale lists, per kind and facility)",
+        "",
+        "Your own reference data instead of the simulator's (docs/first-day.md):",
+        "  hireview catalogs load --kind drugs infra/catalogs/national-drugs.csv",
+        "  hireview catalogs load --kind staff --facility 79001 infra/catalogs/79001-staff.csv",
+        "  hireview cards load infra/catalogs/cards.csv",
+        "  hireview rules go-live --mode observe --from YYYY-MM-DD --out params-local.yaml",
+        "    (then HIREVIEW_RULES_PARAMS=params-local.yaml: hits recorded, nothing rejected)",
     ]
     return "\n".join(lines)

@@ -38,6 +38,7 @@ from streams.http_metrics import install_metrics
 from streams.metrics import Metrics
 from streams.portal.access import Access, Refused, Unavailable, install
 from streams.portal.auth import Credentials
+from streams.portal.backfill import SentAtQuery, backfill_time
 from streams.portal.findings import FindingsQuery, Mode, answer, summary
 from streams.portal.intake import ClaimResult, catalogue_rows, stamp
 from streams.portal.reading import CLAIMS_BODY, read_claims
@@ -97,7 +98,8 @@ def create_portal(settings: Settings, *, publish: Publish, receipts: ReceiptStor
     authenticate, require = access.authenticate, access.require
     install(app)
 
-    def submit(claims: list[ClaimResult]) -> tuple[int, list[_Outcome]]:
+    def submit(claims: list[ClaimResult], sent_at: datetime | None = None
+               ) -> tuple[int, list[_Outcome]]:
         now = datetime.now(UTC)
         outcomes = [_Outcome(c) for c in claims]
         with submit_lock:
@@ -107,7 +109,7 @@ def create_portal(settings: Settings, *, publish: Publish, receipts: ReceiptStor
                     continue
                 facility, claim_id = out.claim.claim_key
                 prior = receipts.get(facility, claim_id)
-                record = stamp(out.claim.record, version=1, submitted_at=now)
+                record = stamp(out.claim.record, version=1, submitted_at=now, sent_at=sent_at)
                 if prior is not None and prior.content_hash == record["content_hash"]:
                     out.version, out.receipt, out.status = prior.version, prior.receipt, "duplicate"
                     continue
@@ -145,10 +147,15 @@ def create_portal(settings: Settings, *, publish: Publish, receipts: ReceiptStor
     @app.post("/api/v1/claims", summary="Submit claims (GIAMDINHHS XML or the JSON form)",
               openapi_extra=CLAIMS_BODY)
     async def post_claims(request: Request,
-                          findings: FindingsQuery = "grouped") -> JSONResponse:
+                          findings: FindingsQuery = "grouped",
+                          sent_at: SentAtQuery = None) -> JSONResponse:
         cred = authenticate(request)
+        sent = backfill_time(sent_at, datetime.now(UTC))
         claims, envelope_findings = await read_claims(request, cred, access, max_bytes)
-        status, outcomes = await run_in_threadpool(submit, claims)
+        if sent is not None:
+            log.info("backfill: %s (%s %s) sends %d claims first sent %s", cred.name,
+                     cred.role, cred.scope, len(claims), sent.isoformat())
+        status, outcomes = await run_in_threadpool(submit, claims, sent)
         conflicts = [o.claim.claim_key[1] for o in outcomes if o.status == "conflict"]
         content: dict[str, Any] = {"claims": [o.to_dict(findings) for o in outcomes],
                                    "findings": answer(envelope_findings, findings)}

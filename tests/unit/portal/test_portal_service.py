@@ -334,3 +334,31 @@ def test_error_catalogue_and_openapi(portal: Portal) -> None:
     paths = portal.client.get("/openapi.json").json()["paths"]
     assert {"/api/v1/claims", "/api/v1/claims/{facility}/{ma_lk}",
             "/api/v1/claims/{facility}/{ma_lk}/unlock", "/api/v1/errors"} <= set(paths)
+
+
+def test_backfill_stamps_the_original_send_time(portal: Portal) -> None:
+    spec = claim(7)
+    r = portal.client.post("/api/v1/claims?sent_at=2025-03-03T09:30:00%2B07:00",
+                           content=envelope([spec]),
+                           headers={**portal.auth("own"), "Content-Type": "application/xml"})
+    assert r.status_code == 200, r.text
+    (event,) = portal.publish.published
+    assert event["sent_at"].isoformat() == "2025-03-03T02:30:00+00:00"
+    assert event["submitted_at"] > event["sent_at"]
+    # the same content sent live again is the same claim: sent_at is not content
+    again = portal.post(envelope([spec]))
+    assert again.json()["claims"][0]["status"] == "duplicate"
+
+
+def test_live_submission_has_no_send_time(portal: Portal) -> None:
+    assert portal.post(envelope([claim(8)])).status_code == 200
+    assert portal.publish.published[0]["sent_at"] is None
+
+
+@pytest.mark.parametrize(("value", "problem"), [
+    ("2025-03-03T09:30:00", "give a time zone"), ("2999-01-01T00:00:00Z", "in the future")])
+def test_bad_backfill_time_names_the_field(portal: Portal, value: str, problem: str) -> None:
+    r = portal.client.post(f"/api/v1/claims?sent_at={value}", content=envelope([claim(9)]),
+                           headers={**portal.auth("own"), "Content-Type": "application/xml"})
+    assert r.status_code == 422 and "sent_at" in r.text and problem in r.text
+    assert portal.publish.published == []
