@@ -7,6 +7,8 @@ from __future__ import annotations
 import copy
 from datetime import date
 
+import pytest
+
 from rules.base import BLOOD_GROUPS, DRUG, SERVICE, SUPPLY, Record, as_drug_line, line_kind
 from rules.cases import base_case
 from rules.context import Context
@@ -80,3 +82,25 @@ def test_an_unlisted_blood_row_is_ct01_on_its_xml3_row() -> None:
                                           catalog=DrugList(0.0, listed=False), cards=NoCards()))
     mine = [h for h in hits if h.code == "CT01" and h.line == 9]
     assert len(mine) == 1 and mine[0].table == "XML3" and mine[0].inputs["kind"] == DRUG
+
+
+def _headed(claim: Record, blood_in_t_thuoc: bool) -> Record:
+    """The header's totals following the lines, blood counted in T_THUOC or not."""
+    h, price = claim["header"], 1_000_000.0
+    h.update(t_tongchi_bv=h["t_tongchi_bv"] + price, t_tongchi_bh=h["t_tongchi_bh"] + price,
+             t_bhtt=h["t_bhtt"] + price * 0.8, t_bncct=h["t_bncct"] + price * 0.2)
+    if blood_in_t_thuoc:
+        h["t_thuoc"] += price
+    return claim
+
+
+@pytest.mark.parametrize("counted", [True, False])
+def test_t_thuoc_may_count_xml3_blood_or_not(counted: bool) -> None:
+    claim = _headed(_claim_with_blood(1_000_000.0), counted)
+    hits = Engine.load().evaluate(Context(claim=claim, catalog=DrugList(1_000_000.0),
+                                          cards=NoCards()))
+    assert not {"MN01", "MN07", "MN05"} & {h.code for h in hits}
+    claim["header"]["t_thuoc"] += 500_000.0  # neither reading: a category difference
+    hits = Engine.load().evaluate(Context(claim=claim, catalog=DrugList(1_000_000.0),
+                                          cards=NoCards()))
+    assert "MN07" in {h.code for h in hits}
