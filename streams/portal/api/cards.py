@@ -138,8 +138,16 @@ def _iso(value: Any) -> Any:
 
 
 def last_visits(visits: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """The newest ``LAST_VISITS`` visits, newest first (ISO times sort as text)."""
-    newest = sorted(visits, key=lambda v: (str(v.get("admitted")), str(v.get("claim_id"))),
+    """The newest ``LAST_VISITS`` visits, newest first (ISO times sort as text). The history
+    keeps every version of a claim; a corrected version is the same visit, so each claim is
+    shown once, as its latest version."""
+    latest: dict[tuple[str, str], dict[str, Any]] = {}
+    for v in visits:
+        key = (v["facility"], v["claim_id"])
+        if key not in latest or v["version"] > latest[key]["version"]:
+            latest[key] = v
+    newest = sorted(latest.values(),
+                    key=lambda v: (str(v.get("admitted")), str(v.get("claim_id"))),
                     reverse=True)[:LAST_VISITS]
     return [{"facility": v["facility"], "ma_lk": v["claim_id"], "version": v["version"],
              "admitted": v.get("admitted"), "discharged": v.get("discharged"),

@@ -110,6 +110,16 @@ def test_valid_card_with_its_last_six_visits_newest_first(cards: Cards) -> None:
     assert first["admitted"] == "2025-03-08T08:00:00"
 
 
+def test_a_corrected_claim_is_one_visit_shown_as_its_latest_version(cards: Cards) -> None:
+    visits = [history_visit(f"V{d}", d) for d in range(1, 8)]
+    visits.append({**history_visit("V7", 7), "version": 2, "decision": {"outcome": "WARN"}})
+    cards.history.visits_by_person[PERSON] = visits
+    body = cards.get(CARD).json()
+    assert [(v["ma_lk"], v["version"]) for v in body["visits"]] == [
+        ("V7", 2), ("V6", 1), ("V5", 1), ("V4", 1), ("V3", 1), ("V2", 1)]
+    assert body["visits"][0]["appraisal"] == "WARN"
+
+
 @pytest.mark.parametrize("on, status", [("2024-12-31", "not_yet_valid"),
                                         ("2025-01-01", "valid"), ("2025-12-31", "valid"),
                                         ("2026-01-01", "expired")])
