@@ -90,11 +90,12 @@ def test_a_fresh_installation_observes_and_says_what_is_missing(isolated: Settin
                      if x["accepted"]}
         client = db.connect(stack.settings)
 
-        def decided() -> bool:
+        def decided() -> bool:  # the sink inserts decisions and their hits as two INSERTs
             rows = client.execute("SELECT facility, claim_id FROM decisions FINAL")
-            return {(f, c) for f, c in rows} >= sent
+            hits = client.execute("SELECT DISTINCT facility, claim_id FROM rule_hits FINAL")
+            return {(f, c) for f, c in rows} >= sent and {(f, c) for f, c in hits} >= sent
 
-        wait_for(decided, 120, "every claim decided", children=stack.children())
+        wait_for(decided, 120, "every claim decided, with its hits", children=stack.children())
         outcomes = dict(client.execute(
             "SELECT outcome, count() FROM decisions FINAL GROUP BY outcome"))
         assert set(outcomes) == {"ACCEPT"}, outcomes
