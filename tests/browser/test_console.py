@@ -61,7 +61,8 @@ def test_queue_claim_view_review_and_explanation(stack: Stack, browser: Any) -> 
     shot(page, "console-queue")
 
     # Reject a line: the new revision is in ClickHouse under the appraiser's name.
-    target = next(r for r in sorted(rows, key=lambda r: r["key"]) if r["facility"] != "79001")
+    asker = stack.facility
+    target = next(r for r in sorted(rows, key=lambda r: r["key"]) if r["facility"] != asker)
     page.goto(f"{stack.web}/claims/{target['facility']}/{target['claim_id']}/{target['version']}")
     wait_for(lambda: _has_lines(page, stack, target), 60, "the claim's lines in the view")
     first = page.locator("input.reject").first
@@ -75,16 +76,16 @@ def test_queue_claim_view_review_and_explanation(stack: Stack, browser: Any) -> 
     page.goto(page.url)
     shot(page, "console-claim")
 
-    # Ask facility 79001 to explain; its answer through the portal shows in the claim view.
-    asked = next(r for r in rows if r["facility"] == "79001")
-    claim_url = f"{stack.web}/claims/79001/{asked['claim_id']}/{asked['version']}"
+    # Ask the facility to explain; its answer through the portal shows in the claim view.
+    asked = next(r for r in rows if r["facility"] == asker)
+    claim_url = f"{stack.web}/claims/{asker}/{asked['claim_id']}/{asked['version']}"
     page.goto(claim_url)
     page.fill("textarea[name=note]", "Đề nghị giải trình chỉ định xét nghiệm lặp lại")
     act(page, "REQUEST_EXPLANATION")
     auth = {"Authorization": f"Bearer {stack.facility_key}"}
     with httpx.Client(base_url=stack.portal, headers=auth, timeout=30) as portal:
         def requested() -> list[dict[str, Any]]:
-            body = portal.get("/api/v1/explanations", params={"facility": "79001"}).json()
+            body = portal.get("/api/v1/explanations", params={"facility": asker}).json()
             items = body.get("explanations", body) if isinstance(body, dict) else body
             return [e for e in items if e.get("claim_id") == asked["claim_id"]]
         wait_for(lambda: bool(requested()), 60, "the request in the portal's explanations")
@@ -111,7 +112,7 @@ def test_queue_claim_view_review_and_explanation(stack: Stack, browser: Any) -> 
     with httpx.Client(base_url=stack.web, cookies=cookies, timeout=30) as http:
         csrf = re.search(r'name="csrf-token" content="([0-9a-f]+)"', http.get("/queue").text)
         assert csrf
-        url = f"/api/console/claims/79001/{asked['claim_id']}/{asked['version']}/actions"
+        url = f"/api/console/claims/{asker}/{asked['claim_id']}/{asked['version']}/actions"
         refused = http.post(url, json={"action": "CONFIRM", "note": "x"},
                             headers={"X-CSRF-Token": csrf.group(1)})
         assert refused.status_code == 403
