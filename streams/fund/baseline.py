@@ -1,0 +1,118 @@
+"""Each facility's own baseline: a daily model of log(metric) = level + weekday + month.
+
+- weekday: the seasonal part of an STL decomposition (statsmodels, period 7) of the whole
+  daily series, reduced to a median profile per weekday over all its weeks. A level shift goes
+  into STL's trend, and the median over ~57 weeks ignores the few weeks a spike bends, so
+  neither moves the profile. (STL's robust mode gives the same profile here at 6× the cost.)
+- level: the trimmed mean of the de-weekdayed values over the last ``level_days`` before the
+  evaluated month (it follows slow trends, refreshed every cycle), with its standard error.
+- month: how the facility's peers moved in the evaluated month against their own baselines
+  (the peer group's median). With barely a year of history, a facility's own same-month-last-
+  year is not there to learn from; what every peer shares in that month (a season, an
+  epidemic, a tariff change) is.
+- scale: 1.4826 × MAD of (value − weekday − level) over ``baseline_days`` before the month:
+  daily noise plus the drift a level shows over a quarter, so big facilities with a steady
+  wander are not held to their day-to-day noise alone.
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+from statsmodels.tsa.seasonal import STL
+
+from streams.fund.charts import robust_scale
+from streams.fund.measures import Measure
+from streams.fund.series import FacilitySeries
+
+Array = npt.NDArray[np.float64]
+RATE_FLOOR = 0.02  # the smallest daily scale (log units) of a rate or amount: 2 %
+
+
+@dataclass(frozen=True)
+class Daily:
+    """One metric's daily values on the log scale and the volume behind each day."""
+
+    log: Array  # [facility, day]; NaN where the metric is undefined that day
+    volume: Array  # rate: the denominator (visits, stays, cost); count/money: the value itself
+    offset: float  # log(value + offset) for counts and amounts, 0 for rates
+
+
+def daily(series: FacilitySeries, m: Measure) -> Daily:
+    num = series.data[m.num]
+    with np.errstate(all="ignore"):
+        if m.kind == "rate":
+            den = series.data[m.den]
+            ok = (den > 0) & (num > 0)
+            return Daily(np.where(ok, np.log(np.where(ok, num, 1.0) / np.where(ok, den, 1.0)),
+                                  np.nan), den, 0.0)
+        offset = 0.5 if m.kind == "count" else 1.0
+        return Daily(np.log(num + offset), num, offset)
+
+
+def weekday_profile(log: Array, weekdays: npt.NDArray[np.int64]) -> Array:
+    """[facility, 7]: STL's weekday component (median per weekday, centred); zeros for a row
+    with too few values to decompose."""
+    out = np.zeros((log.shape[0], 7))
+    for i, row in enumerate(log):
+        ok = np.isfinite(row)
+        if ok.sum() < 28:
+            continue
+        filled = row.copy()
+        for w in range(7):  # STL needs a value every day: a missing day takes its weekday's
+            at = weekdays == w
+            med = np.nanmedian(row[at]) if np.isfinite(row[at]).any() else np.nanmedian(row)
+            filled[at & ~ok] = med
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            seasonal = STL(filled, period=7).fit().seasonal
+        prof = np.array([np.median(seasonal[weekdays == w]) for w in range(7)])
+        out[i] = prof - prof.mean()
+    return out
+
+
+@dataclass(frozen=True)
+class MonthBase:
+    level: Array  # [facility], log scale
+    scale: Array  # [facility]: the robust SD of one day, log units
+    level_se: Array  # [facility]: the standard error of the level itself
+    smear: Array  # [facility]: mean of exp(residual), turns exp(log model) into a mean
+    mean_volume: Array  # [facility]: mean daily volume over the baseline
+
+
+def month_base(d: Daily, profile: Array, weekdays: npt.NDArray[np.int64], start: int,
+               baseline_days: int, level_days: int, kind: str) -> MonthBase:
+    """Level, scale and mean volume of every facility for a month whose first day is column
+    ``start`` (baseline columns start − baseline_days .. start − 1).
+
+    The level is a 10 %-trimmed mean (nearly the efficiency of a mean, none of its
+    fragility), and its standard error is kept: for a small facility the level itself is
+    uncertain, and that error is shared by every day of the month, so it is not noise the
+    CUSUM averages away. The smearing factor (Duan's) corrects exp(mean of logs), which is a
+    median, into a mean, so expected amounts and excess costs are not biased low."""
+    lo = max(0, start - baseline_days)
+    season = profile[:, weekdays[lo:start]]
+    deseason = d.log[:, lo:start] - season
+    recent = deseason[:, -level_days:]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        q10, q90 = np.nanquantile(recent, [0.1, 0.9], axis=1)
+        inner = np.where((recent >= q10[:, None]) & (recent <= q90[:, None]), recent, np.nan)
+        level = np.nanmean(inner, axis=1)
+        count = np.isfinite(recent).sum(axis=1)
+        mean_volume = np.nanmean(d.volume[:, lo:start], axis=1)
+    if kind == "count":  # Poisson: sd(log(n + ½)) ≈ 1/√(λ + ½) at least
+        floor = 1.0 / np.sqrt(np.fmax(np.exp(level) - d.offset, 0.0) + 0.5)
+    else:
+        floor = np.full(level.shape, RATE_FLOOR)
+    resid = deseason - level[:, None]
+    scale = robust_scale(resid, floor)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        clipped = np.clip(resid, -3 * scale[:, None], 3 * scale[:, None])
+        smear = np.nan_to_num(np.nanmean(np.exp(clipped), axis=1), nan=1.0)
+    level_se = scale * np.sqrt(1.2 / np.fmax(count, 1))
+    return MonthBase(level, scale, level_se, smear, mean_volume)

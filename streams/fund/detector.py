@@ -1,0 +1,220 @@
+"""The detector: for every facility, metric and month, its own-baseline lens (robust daily
+residuals, confirmed by a one-sided CUSUM) and its peer lens (a volume-aware funnel).
+
+- ``watch``: the CUSUM of the month's daily residuals crossed ``h`` (a sustained rise, not a
+  single day: a day's z is capped) and the month sits above the peers' ``watch_sd`` limit.
+- ``notice``: the same, beyond the ``notice_sd`` limit, with at least ``min_volume`` visits in
+  the month, and above what the facility's own history predicts.
+Notices are ranked by their excess cost (excess × volume, in VND). The cycle is a calendar
+month: one run per month, matching the monthly notice.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from datetime import date
+
+import numpy as np
+import numpy.typing as npt
+
+from streams.fund import charts
+from streams.fund.baseline import Daily, daily, month_base, weekday_profile
+from streams.fund.explain import explain
+from streams.fund.measures import MEASURES, SHARES, Measure
+from streams.fund.peers import Groups, compare, peer_groups
+from streams.fund.series import FacilitySeries
+
+Array = npt.NDArray[np.float64]
+
+
+@dataclass(frozen=True)
+class Params:
+    baseline_days: int = 91  # history a month's scale is measured on
+    level_days: int = 56  # history its level is taken from
+    min_history: int = 56  # a month with less history before it is not evaluated
+    cusum_k: float = 0.5  # allowance, in robust SDs of a day
+    cusum_h: float = 6.0  # decision interval
+    z_cap: float = 3.0  # a day adds at most z_cap − k to the CUSUM
+    watch_sd: float = 2.0
+    notice_sd: float = 3.0
+    min_volume: int = 100  # visits in the month for a notice
+    min_peers: int = 5
+
+
+@dataclass(frozen=True)
+class Anomaly:
+    facility: str
+    province: str
+    metric: str
+    period_start: date
+    period_end: date
+    level: str
+    observed: float
+    expected: float
+    peer_low: float  # the watch_sd funnel band, in the metric's unit
+    peer_high: float
+    peer_low3: float  # the notice_sd band
+    peer_high3: float
+    peer_target: float
+    peer_percentile: float
+    peer_z: float
+    peers: int
+    peer_scope: str
+    score: float
+    cusum: float
+    alarm_day: date
+    volume: int
+    excess_cost: float
+    rank: int = 0
+    explanation_vi: str = ""
+    explanation_en: str = ""
+
+
+def months(series: FacilitySeries, first: date, last: date) -> list[tuple[int, int]]:
+    """Column ranges [start, end) of the calendar months overlapping first..last that lie in
+    the series (a month cut by the series' end is evaluated on the days there are)."""
+    out: list[tuple[int, int]] = []
+    y, m = first.year, first.month
+    while date(y, m, 1) <= last:
+        ny, nm = (y + 1, 1) if m == 12 else (y, m + 1)
+        a = max(series.index(date(y, m, 1)), 0)
+        b = min(series.index(date(ny, nm, 1)), series.days)
+        if b > a:
+            out.append((a, b))
+        y, m = ny, nm
+    return out
+
+
+def detect(series: FacilitySeries, first: date, last: date, params: Params = Params(),
+           progress: Callable[[int], None] | None = None) -> list[Anomaly]:
+    """Anomalies of every month overlapping first..last, notices ranked. ``progress`` gets
+    facility-days done (per metric and month)."""
+    spans = [s for s in months(series, first, last) if s[0] >= params.min_history]
+    groups = peer_groups(series.facilities, params.min_peers)
+    weekdays = series.weekdays()
+    found: list[Anomaly] = []
+    for m in MEASURES:
+        d = daily(series, m)
+        profile = weekday_profile(d.log[:, : spans[-1][1]] if spans else d.log,
+                                  weekdays[: spans[-1][1]] if spans else weekdays)
+        for a, b in spans:
+            found.extend(_month(series, m, d, profile, weekdays, groups, a, b, params))
+            if progress:
+                progress(len(series.facilities) * (b - a))
+    return rank(found)
+
+
+def rank(found: list[Anomaly]) -> list[Anomaly]:
+    notices = sorted((x for x in found if x.level == "notice"), key=lambda x: -x.excess_cost)
+    order = {id(x): i + 1 for i, x in enumerate(notices)}
+    return [replace(x, rank=order.get(id(x), 0)) for x in found]
+
+
+def _month(series: FacilitySeries, m: Measure, d: Daily, profile: Array,
+           weekdays: npt.NDArray[np.int64], groups: Groups, a: int, b: int, p: Params
+           ) -> list[Anomaly]:
+    base = month_base(d, profile, weekdays, a, p.baseline_days, p.level_days, m.kind)
+    own = base.level[:, None] + profile[:, weekdays[a:b]]  # no month factor yet
+    resid = d.log[:, a:b] - own
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # a facility without data this month
+        shift = np.nanmedian(resid, axis=1)
+    # The month factor: the peers' median shift against their own baselines this month.
+    factor = np.zeros(len(series.facilities))
+    for g, idx in enumerate(groups.members):
+        vals = shift[idx]
+        if np.isfinite(vals).any():
+            factor[groups.of == g] = float(np.nanmedian(vals))
+    z = (resid - factor[:, None]) / base.scale[:, None]
+    s, first_alarm = charts.cusum_upper(z, p.cusum_k, p.cusum_h, p.z_cap)
+    n_days = np.isfinite(z).sum(axis=1)
+    # The month's robust residual z: its mean residual against the standard error of a
+    # month's mean, the level's own uncertainty included.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        mean_resid = np.nan_to_num(np.nanmean(resid - factor[:, None], axis=1))
+    month_se = np.sqrt(base.scale ** 2 / np.fmax(n_days, 1) + base.level_se ** 2)
+    score = np.where(n_days > 0, mean_resid / month_se, 0.0)
+
+    num = series.data[m.num][:, a:b].sum(axis=1)
+    exp_own = np.exp(own) * base.smear[:, None]
+    exp_all = exp_own * np.exp(factor)[:, None]
+    if m.kind == "rate":
+        den_days = series.data[m.den][:, a:b]
+        den = den_days.sum(axis=1)
+        with np.errstate(all="ignore"):
+            observed = np.where(den > 0, num / den, np.nan)
+            expected = (np.where(np.isfinite(exp_all), exp_all, 0) * den_days).sum(axis=1) / den
+            y = np.log(observed)
+        volume = den
+        offset_own = np.ones_like(observed)
+    else:
+        observed = num
+        expected = np.fmax(exp_all - d.offset, 0.0).sum(axis=1)
+        e_own = np.fmax(exp_own - d.offset, 0.0).sum(axis=1)
+        with np.errstate(all="ignore"):
+            y = np.log(observed / e_own)
+        volume = num
+        offset_own = e_own
+    with np.errstate(all="ignore"):
+        v = base.scale ** 2 * base.mean_volume / np.fmax(volume, 1e-9) + base.level_se ** 2
+    peer = compare(np.where(np.isfinite(y), y, np.nan), v, groups)
+
+    visits = series.data["visits"][:, a:b].sum(axis=1)
+    out: list[Anomaly] = []
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        typical = np.nanmedian(z, axis=1)
+    # Sustained: the CUSUM crossed h AND the month's median day is above the allowance, so
+    # one extreme day (capped in the CUSUM, but still in the month's total) cannot make it.
+    own = (first_alarm >= 0) & (typical >= p.cusum_k) & (score >= p.watch_sd)
+    flagged = own & ((peer.z >= p.watch_sd) | (score >= p.notice_sd))
+    for i in np.flatnonzero(flagged):
+        level = "notice" if (peer.z[i] >= p.notice_sd and visits[i] >= p.min_volume
+                             and observed[i] > expected[i]) else "watch"
+        unit = offset_own[i]
+        lo2, hi2 = (np.exp(peer.target[i] + k * p.watch_sd * peer.sd[i]) * unit for k in (-1, 1))
+        lo3, hi3 = (np.exp(peer.target[i] + k * p.notice_sd * peer.sd[i]) * unit
+                    for k in (-1, 1))
+        info = series.facilities[i]
+        anomaly = Anomaly(
+            facility=info.facility, province=info.province, metric=m.name,
+            period_start=series.day(a), period_end=series.day(b - 1), level=level,
+            observed=float(observed[i]), expected=float(expected[i]),
+            peer_low=float(lo2), peer_high=float(hi2), peer_low3=float(lo3),
+            peer_high3=float(hi3), peer_target=float(np.exp(peer.target[i]) * unit),
+            peer_percentile=float(np.nan_to_num(peer.percentile[i])),
+            peer_z=float(peer.z[i]), peers=int(peer.peers[i]),
+            peer_scope=groups.scope[int(groups.of[i])], score=float(score[i]),
+            cusum=float(s[i].max()), alarm_day=series.day(a + int(first_alarm[i])),
+            volume=int(visits[i]), excess_cost=_excess(series, m, i, a, b, float(observed[i]),
+                                                        float(expected[i])))
+        vi, en = explain(anomaly)
+        out.append(replace(anomaly, explanation_vi=vi, explanation_en=en))
+    return out
+
+
+def _excess(series: FacilitySeries, m: Measure, i: int, a: int, b: int, observed: float,
+            expected: float) -> float:
+    """The month's excess in VND: exact for cost metrics, estimated from the facility's own
+    unit costs this month for the others (docs/fund-monitoring.md)."""
+    col = {c: float(series.data[c][i, a:b].sum()) for c in (
+        "visits", "total_cost", "inpatient", "inpatient_cost", "bed_days")}
+    diff = observed - expected
+
+    def per(num: str, den: str) -> float:
+        return col[num] / col[den] if col[den] > 0 else 0.0
+
+    if m.name == "cost_per_visit":
+        return diff * col["visits"]
+    if m.kind == "money":
+        return diff
+    if m.name in SHARES:
+        return diff * col["total_cost"]
+    if m.name == "length_of_stay":
+        return diff * col["inpatient"] * per("inpatient_cost", "bed_days")
+    if m.name == "admissions":
+        return diff * per("inpatient_cost", "inpatient")
+    return diff * per("total_cost", "visits")  # visits, referrals out
