@@ -33,9 +33,9 @@ Array = npt.NDArray[np.float64]
 class Params:
     baseline_days: int = 91  # history a month's scale is measured on
     level_days: int = 56  # history its level is taken from
-    min_history: int = 56  # a month with less history before it is not evaluated
+    min_history: int = 87  # a month with less history before it is not evaluated
     cusum_k: float = 0.5  # allowance, in robust SDs of a day
-    cusum_h: float = 6.0  # decision interval
+    cusum_h: float = 4.0  # decision interval
     z_cap: float = 3.0  # a day adds at most z_cap − k to the CUSUM
     watch_sd: float = 2.0
     notice_sd: float = 3.0
@@ -100,7 +100,9 @@ def detect(series: FacilitySeries, first: date, last: date, params: Params = Par
         profile = weekday_profile(d.log[:, : spans[-1][1]] if spans else d.log,
                                   weekdays[: spans[-1][1]] if spans else weekdays)
         for a, b in spans:
-            found.extend(_month(series, m, d, profile, weekdays, groups, a, b, params))
+            lead = _previous_month_start(series, a)
+            found.extend(_month(series, m, d, profile, weekdays, groups, (lead, a, b),
+                                params))
             if progress:
                 progress(len(series.facilities) * (b - a))
     return rank(found)
@@ -112,29 +114,59 @@ def rank(found: list[Anomaly]) -> list[Anomaly]:
     return [replace(x, rank=order.get(id(x), 0)) for x in found]
 
 
-def _month(series: FacilitySeries, m: Measure, d: Daily, profile: Array,
-           weekdays: npt.NDArray[np.int64], groups: Groups, a: int, b: int, p: Params
-           ) -> list[Anomaly]:
-    base = month_base(d, profile, weekdays, a, p.baseline_days, p.level_days, m.kind)
-    own = base.level[:, None] + profile[:, weekdays[a:b]]  # no month factor yet
-    resid = d.log[:, a:b] - own
+def _previous_month_start(series: FacilitySeries, a: int) -> int:
+    first = series.day(a)
+    prev = date(first.year - 1, 12, 1) if first.month == 1 else date(first.year,
+                                                                      first.month - 1, 1)
+    return max(0, series.index(prev))
+
+
+def _peer_factor(resid: Array, groups: Groups) -> Array:
+    """The month factor: per facility, its peers' median shift against their own baselines
+    (the median over each peer's days, then over the peers)."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)  # a facility without data this month
         shift = np.nanmedian(resid, axis=1)
-    # The month factor: the peers' median shift against their own baselines this month.
-    factor = np.zeros(len(series.facilities))
+    factor = np.zeros(resid.shape[0])
     for g, idx in enumerate(groups.members):
         vals = shift[idx]
         if np.isfinite(vals).any():
             factor[groups.of == g] = float(np.nanmedian(vals))
+    return factor
+
+
+def _month(series: FacilitySeries, m: Measure, d: Daily, profile: Array,
+           weekdays: npt.NDArray[np.int64], groups: Groups, span: tuple[int, int, int],
+           p: Params) -> list[Anomaly]:
+    """One metric, one month [a, b). The baseline ends where the previous month begins
+    (``lead``) and the CUSUM runs from there: a rise that began late last month, too short
+    to confirm then, is neither in this month's baseline nor lost to a CUSUM restart."""
+    lead, a, b = span
+    base = month_base(d, profile, weekdays, lead, p.baseline_days, p.level_days, m.kind)
+    own_all = base.level[:, None] + profile[:, weekdays[lead:b]]  # no month factor yet
+    resid_all = d.log[:, lead:b] - own_all
+    cut = a - lead
+    factor_prev = _peer_factor(resid_all[:, :cut], groups)
+    factor = _peer_factor(resid_all[:, cut:], groups)
+    shifts = np.concatenate([np.repeat(factor_prev[:, None], cut, axis=1),
+                             np.repeat(factor[:, None], b - a, axis=1)], axis=1)
+    s_all, _ = charts.cusum_upper((resid_all - shifts) / base.scale[:, None], p.cusum_k,
+                                  p.cusum_h, p.z_cap)
+    own, resid, s = own_all[:, cut:], resid_all[:, cut:], s_all[:, cut:]
     z = (resid - factor[:, None]) / base.scale[:, None]
-    s, first_alarm = charts.cusum_upper(z, p.cusum_k, p.cusum_h, p.z_cap)
+    over = s > p.cusum_h
+    first_alarm = np.where(over.any(axis=1), over.argmax(axis=1), -1)
     n_days = np.isfinite(z).sum(axis=1)
-    # The month's robust residual z: its mean residual against the standard error of a
-    # month's mean, the level's own uncertainty included.
+    # Both lenses see each day capped at z_cap robust SDs above expectation, as the CUSUM
+    # does: one extreme day stays in the observed total but cannot carry the month's score
+    # or its place among the peers.
+    cap = p.z_cap * base.scale[:, None]
+    capped_log = np.minimum(d.log[:, a:b], own + factor[:, None] + cap)
+    # The month's robust residual z: its mean (capped) residual against the standard error
+    # of a month's mean, the level's own uncertainty included.
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
-        mean_resid = np.nan_to_num(np.nanmean(resid - factor[:, None], axis=1))
+        mean_resid = np.nan_to_num(np.nanmean(np.minimum(resid - factor[:, None], cap), axis=1))
     month_se = np.sqrt(base.scale ** 2 / np.fmax(n_days, 1) + base.level_se ** 2)
     score = np.where(n_days > 0, mean_resid / month_se, 0.0)
 
@@ -147,15 +179,17 @@ def _month(series: FacilitySeries, m: Measure, d: Daily, profile: Array,
         with np.errstate(all="ignore"):
             observed = np.where(den > 0, num / den, np.nan)
             expected = (np.where(np.isfinite(exp_all), exp_all, 0) * den_days).sum(axis=1) / den
-            y = np.log(observed)
+            kept = np.where(np.isfinite(capped_log), den_days * np.exp(capped_log), 0.0)
+            y = np.log(kept.sum(axis=1) / den)
         volume = den
         offset_own = np.ones_like(observed)
     else:
         observed = num
         expected = np.fmax(exp_all - d.offset, 0.0).sum(axis=1)
         e_own = np.fmax(exp_own - d.offset, 0.0).sum(axis=1)
+        kept = np.fmax(np.exp(capped_log) - d.offset, 0.0).sum(axis=1)
         with np.errstate(all="ignore"):
-            y = np.log(observed / e_own)
+            y = np.log(kept / e_own)
         volume = num
         offset_own = e_own
     with np.errstate(all="ignore"):
