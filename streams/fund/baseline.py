@@ -57,21 +57,37 @@ def weekday_profile(log: Array, weekdays: npt.NDArray[np.int64]) -> Array:
     """[facility, 7]: STL's weekday component (median per weekday, centred); zeros for a row
     with too few values to decompose."""
     out = np.zeros((log.shape[0], 7))
-    for i, row in enumerate(log):
-        ok = np.isfinite(row)
-        if ok.sum() < 28:
-            continue
-        filled = row.copy()
-        for w in range(7):  # STL needs a value every day: a missing day takes its weekday's
-            at = weekdays == w
-            med = np.nanmedian(row[at]) if np.isfinite(row[at]).any() else np.nanmedian(row)
-            filled[at & ~ok] = med
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            seasonal = STL(filled, period=7).fit().seasonal
-        prof = np.array([np.median(seasonal[weekdays == w]) for w in range(7)])
-        out[i] = prof - prof.mean()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # a row without values
+        overall = np.nanmedian(log, axis=1)
+        by_day = np.stack([np.nanmedian(log[:, weekdays == w], axis=1) for w in range(7)], 1)
+    by_day = np.where(np.isfinite(by_day), by_day, overall[:, None])
+    # STL needs a value every day: a missing day takes its weekday's median.
+    filled = np.where(np.isfinite(log), log, by_day[:, weekdays])
+    rows = np.flatnonzero(np.isfinite(log).sum(axis=1) >= 28)
+    seasonal = np.zeros((rows.size, log.shape[1]))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for n, i in enumerate(rows):
+            seasonal[n] = STL(filled[i], period=7).fit().seasonal
+    prof = np.stack([np.median(seasonal[:, weekdays == w], axis=1) for w in range(7)], 1)
+    out[rows] = prof - prof.mean(axis=1, keepdims=True)
     return out
+
+
+def trimmed_mean(x: Array, share: float = 0.1) -> tuple[Array, Array]:
+    """Per row: the mean of the finite values between the ``share`` and ``1 − share`` order
+    statistics, and the count of finite values (NaN mean for a row without any)."""
+    ordered = np.sort(x, axis=1)  # NaNs sort last
+    n = np.isfinite(x).sum(axis=1)
+    lo = np.floor(n * share).astype(np.int64)
+    hi = n - lo
+    csum = np.concatenate([np.zeros((x.shape[0], 1)),
+                           np.cumsum(np.nan_to_num(ordered), axis=1)], axis=1)
+    rows = np.arange(x.shape[0])
+    with np.errstate(all="ignore"):
+        mean = (csum[rows, hi] - csum[rows, lo]) / (hi - lo)
+    return np.where(hi > lo, mean, np.nan), n
 
 
 @dataclass(frozen=True)
@@ -97,12 +113,9 @@ def month_base(d: Daily, profile: Array, weekdays: npt.NDArray[np.int64], start:
     season = profile[:, weekdays[lo:start]]
     deseason = d.log[:, lo:start] - season
     recent = deseason[:, -level_days:]
+    level, count = trimmed_mean(recent)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
-        q10, q90 = np.nanquantile(recent, [0.1, 0.9], axis=1)
-        inner = np.where((recent >= q10[:, None]) & (recent <= q90[:, None]), recent, np.nan)
-        level = np.nanmean(inner, axis=1)
-        count = np.isfinite(recent).sum(axis=1)
         mean_volume = np.nanmean(d.volume[:, lo:start], axis=1)
     if kind == "count":  # Poisson: sd(log(n + ½)) ≈ 1/√(λ + ½) at least
         floor = 1.0 / np.sqrt(np.fmax(np.exp(level) - d.offset, 0.0) + 0.5)

@@ -4,7 +4,7 @@ residuals, confirmed by a one-sided CUSUM) and its peer lens (a volume-aware fun
 - ``watch``: the CUSUM of the month's daily residuals crossed ``h`` (a sustained rise, not a
   single day: a day's z is capped) and the month sits above the peers' ``watch_sd`` limit.
 - ``notice``: the same, beyond the ``notice_sd`` limit, with at least ``min_volume`` visits in
-  the month, and above what the facility's own history predicts.
+  the month, and at least ``min_rise`` above what the facility's own history predicts.
 Notices are ranked by their excess cost (excess × volume, in VND). The cycle is a calendar
 month: one run per month, matching the monthly notice.
 """
@@ -20,6 +20,7 @@ import numpy as np
 import numpy.typing as npt
 
 from streams.fund import charts
+from streams.fund.anomaly import Anomaly
 from streams.fund.baseline import Daily, daily, month_base, weekday_profile
 from streams.fund.explain import explain
 from streams.fund.measures import MEASURES, SHARES, Measure
@@ -40,36 +41,8 @@ class Params:
     watch_sd: float = 2.0
     notice_sd: float = 3.0
     min_volume: int = 100  # visits in the month for a notice
+    min_rise: float = 0.05  # a notice's observed is at least this much above expected
     min_peers: int = 5
-
-
-@dataclass(frozen=True)
-class Anomaly:
-    facility: str
-    province: str
-    metric: str
-    period_start: date
-    period_end: date
-    level: str
-    observed: float
-    expected: float
-    peer_low: float  # the watch_sd funnel band, in the metric's unit
-    peer_high: float
-    peer_low3: float  # the notice_sd band
-    peer_high3: float
-    peer_target: float
-    peer_percentile: float
-    peer_z: float
-    peers: int
-    peer_scope: str
-    score: float
-    cusum: float
-    alarm_day: date
-    volume: int
-    excess_cost: float
-    rank: int = 0
-    explanation_vi: str = ""
-    explanation_en: str = ""
 
 
 def months(series: FacilitySeries, first: date, last: date) -> list[tuple[int, int]]:
@@ -203,11 +176,11 @@ def _month(series: FacilitySeries, m: Measure, d: Daily, profile: Array,
         typical = np.nanmedian(z, axis=1)
     # Sustained: the CUSUM crossed h AND the month's median day is above the allowance, so
     # one extreme day (capped in the CUSUM, but still in the month's total) cannot make it.
-    own = (first_alarm >= 0) & (typical >= p.cusum_k) & (score >= p.watch_sd)
-    flagged = own & ((peer.z >= p.watch_sd) | (score >= p.notice_sd))
-    for i in np.flatnonzero(flagged):
+    rising = (first_alarm >= 0) & (typical >= p.cusum_k) & (score >= p.watch_sd)
+    flagged = rising & ((peer.z >= p.watch_sd) | (score >= p.notice_sd))
+    for i in (int(x) for x in np.flatnonzero(flagged)):
         level = "notice" if (peer.z[i] >= p.notice_sd and visits[i] >= p.min_volume
-                             and observed[i] > expected[i]) else "watch"
+                             and observed[i] >= expected[i] * (1 + p.min_rise)) else "watch"
         unit = offset_own[i]
         lo2, hi2 = (np.exp(peer.target[i] + k * p.watch_sd * peer.sd[i]) * unit for k in (-1, 1))
         lo3, hi3 = (np.exp(peer.target[i] + k * p.notice_sd * peer.sd[i]) * unit

@@ -3,8 +3,7 @@ the facility's own history, and where it sits among its peers."""
 
 from __future__ import annotations
 
-from typing import Protocol
-
+from streams.fund.anomaly import Anomaly
 from streams.fund.measures import BY_NAME, SHARES
 
 _NAME_VI = {
@@ -39,18 +38,6 @@ _SCOPE_EN = {"tier_province_kind": "of the same tier and kind in the province",
              "kind": "of the same kind nationwide", "all": "nationwide"}
 
 
-class _Finding(Protocol):
-    metric: str
-    period_start: object
-    observed: float
-    expected: float
-    peer_low: float
-    peer_high: float
-    peer_percentile: float
-    peer_scope: str
-    excess_cost: float
-
-
 def number(value: float, lang: str, metric: str) -> str:
     """A figure as people read it: shares in %, money and counts grouped by thousands
     (1.234.567 in Vietnamese, 1,234,567 in English), stays with one decimal."""
@@ -70,7 +57,7 @@ def _with_unit(value: float, lang: str, metric: str) -> str:
     return number(value, lang, metric) + ("" if metric in SHARES else f" {unit}")
 
 
-def explain(a: _Finding) -> tuple[str, str]:
+def explain(a: Anomaly) -> tuple[str, str]:
     rise = (a.observed / a.expected - 1.0) * 100 if a.expected > 0 else 0.0
     month = f"{a.period_start:%m/%Y}"
     obs_vi, exp_vi = (_with_unit(x, "vi", a.metric) for x in (a.observed, a.expected))
@@ -78,14 +65,19 @@ def explain(a: _Finding) -> tuple[str, str]:
     band_vi = f"{number(a.peer_low, 'vi', a.metric)}–{_with_unit(a.peer_high, 'vi', a.metric)}"
     band_en = f"{number(a.peer_low, 'en', a.metric)}–{_with_unit(a.peer_high, 'en', a.metric)}"
     pct = round(a.peer_percentile)
+    if pct >= 100:
+        rank_vi, rank_en = "cơ sở ở mức cao nhất nhóm", "the facility is the highest of them"
+    else:
+        rank_vi = f"cơ sở cao hơn {pct} % số cơ sở cùng nhóm"
+        rank_en = f"the facility is above {pct}% of them"
     excess_vi = number(a.excess_cost, "vi", "total_cost")
     excess_en = number(a.excess_cost, "en", "total_cost")
-    vi = (f"{_NAME_VI[a.metric]} tháng {month} là {obs_vi}, cao hơn {rise:.0f} % so với mức "
+    vi = (f"{_NAME_VI[a.metric]} tháng {month}: {obs_vi}, cao hơn {rise:.0f} % so với mức "
           f"dự kiến theo số liệu của chính cơ sở ({exp_vi}). Các cơ sở {_SCOPE_VI[a.peer_scope]}"
-          f" có quy mô tương tự thường ở mức {band_vi}; cơ sở cao hơn {pct} % số cơ sở cùng "
-          f"nhóm. Chi phí vượt ước tính: {excess_vi} đ.")
-    en = (f"{_NAME_EN[a.metric]} in {month} was {obs_en}, {rise:.0f}% above what the "
+          f" có quy mô tương tự thường ở mức {band_vi}; {rank_vi}. "
+          f"Chi phí vượt ước tính: {excess_vi} đ.")
+    en = (f"{_NAME_EN[a.metric]}, {month}: {obs_en}, {rise:.0f}% above what the "
           f"facility's own history predicts ({exp_en}). Peers {_SCOPE_EN[a.peer_scope]} of a "
-          f"similar volume usually show {band_en}; the facility is above {pct}% of them. "
+          f"similar volume usually show {band_en}; {rank_en}. "
           f"Estimated excess cost: {excess_en} VND.")
     return vi, en

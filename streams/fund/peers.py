@@ -48,9 +48,9 @@ def peer_groups(facilities: list[FacilityInfo], min_peers: int) -> Groups:
     # A facility's peers are everyone with the same key at that level, whatever level they
     # themselves settled on (a small group's members join the wider one as extra peers).
     members = []
-    for level, key in labels:
-        members.append(np.array([j for j in range(len(facilities)) if keys[level][j] == key],
-                                dtype=np.int64))
+    for level, label in labels:
+        members.append(np.array([j for j in range(len(facilities))
+                                 if keys[level][j] == label], dtype=np.int64))
     pools = {k: n for n, k in enumerate(sorted(set(keys[1])))}
     pool = np.array([pools[k] for k in keys[1]], dtype=np.int64)
     return Groups(members, of, [SCOPES[level] for level, _ in labels], pool)

@@ -18,6 +18,7 @@ Injections (``Injection.kind``):
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -189,10 +190,10 @@ def _choose(rng: np.random.Generator, infos: list[FacilityInfo], profiles: list[
     day 150 and 40 days before the end (so a baseline before and a month after exist)."""
     count = max(4, round(len(infos) * share))
     free = set(range(len(infos)))
-    rules = {
+    rules: dict[str, Callable[[int], bool]] = {
         "cost_step": lambda i: True,
-        "admissions_double": lambda i: profiles[i].admit > 0 and size[i] >= 60,
-        "upcoding_drift": lambda i: "hospital" in profiles[i].kind and size[i] >= 100,
+        "admissions_double": lambda i: profiles[i].admit > 0 and bool(size[i] >= 60),
+        "upcoding_drift": lambda i: "hospital" in profiles[i].kind and bool(size[i] >= 100),
         "spike": lambda i: True,
     }
     out: list[Injection] = []
