@@ -140,6 +140,11 @@ def _bench(settings: Settings, args: argparse.Namespace) -> int:
 
         return run_console_bench(settings, steady=args.rate, burst=args.burst,
                                  burst_seconds=args.burst_seconds, pages=args.pages)
+    if args.target == "detect":
+        from streams.bench.detect import run_detect_bench
+
+        return run_detect_bench(settings, facilities=args.facilities, days=args.days,
+                                clickhouse=args.clickhouse, as_json=args.json)
     from streams.bench.pipeline import run_bench
 
     return run_bench(settings, claims=args.claims, as_json=args.json)
@@ -190,6 +195,33 @@ def _catalogs(settings: Settings, args: argparse.Namespace) -> int:
 
     return run_load(settings, args.kind, Path(args.file), facility=args.facility or "",
                     partial=args.partial)
+
+
+def _detect(settings: Settings, args: argparse.Namespace) -> int:
+    from streams.fund.run import run_continuous, run_detection
+
+    if args.date_from is None and args.date_to is None:
+        run_continuous(settings)
+        return 0
+    if args.date_from is None or args.date_to is None:
+        print("hireview detect: give both --from and --to (or neither: run continuously)",
+              file=sys.stderr)
+        return 2
+    if args.date_to < args.date_from:
+        print("hireview detect: --to is before --from", file=sys.stderr)
+        return 2
+    run_detection(settings, args.date_from, args.date_to, rebuild=args.rebuild,
+                  publish=not args.no_kafka, show_progress=not args.quiet)
+    return 0
+
+
+def _facilities(settings: Settings, args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from streams.fund.run import load_facilities
+
+    return load_facilities(settings, Path(args.file),
+                           err=lambda message: print(message, file=sys.stderr))
 
 
 def _day(text: str) -> object:
@@ -256,7 +288,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     s = sub.add_parser("bench", help="benchmarks: the pipeline (default), the portal, the rules")
     s.add_argument("target", nargs="?", default="pipeline",
-                   choices=["pipeline", "portal", "rules", "console"])
+                   choices=["pipeline", "portal", "rules", "console", "detect"])
     s.add_argument("--envelopes", type=int, default=3000, help="portal: outpatient envelopes")
     s.add_argument("--heavy", type=int, default=60, help="portal: 800-line inpatient envelopes")
     s.add_argument("--clients", type=int, default=8, help="portal: concurrent HTTP clients")
@@ -269,6 +301,10 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--burst-seconds", type=int, default=30, help="console: burst length")
     s.add_argument("--pages", type=int, default=3, help="console: open pages")
     s.add_argument("--json", action="store_true", help="print figures as JSON")
+    s.add_argument("--facilities", type=int, default=1000, help="detect: simulated facilities")
+    s.add_argument("--days", type=int, default=400, help="detect: days of facility_day")
+    s.add_argument("--clickhouse", action="store_true",
+                   help="detect: also through ClickHouse (insert facility_day, read it back)")
     s.set_defaults(run=_bench)
 
     s = sub.add_parser("catalogs", help="load catalog lists (national or a facility's)")
@@ -308,6 +344,22 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_arguments(s)
     s.set_defaults(run=_chaos)
+
+    s = sub.add_parser("detect", help="fund-use anomalies per facility (continuous without "
+                       "--from/--to: refresh facility_day, detect on a schedule)")
+    s.add_argument("--from", dest="date_from", type=_day, help="first day YYYY-MM-DD (its "
+                   "month is evaluated)")
+    s.add_argument("--to", dest="date_to", type=_day, help="last day YYYY-MM-DD")
+    s.add_argument("--rebuild", action="store_true",
+                   help="recompute facility_day for every day read, not only touched ones")
+    s.add_argument("--no-kafka", action="store_true", help="do not publish to hi.anomalies")
+    s.add_argument("--quiet", action="store_true", help="no progress bar")
+    s.set_defaults(run=_detect)
+
+    s = sub.add_parser("facilities", help="the facility register (district, tier, kind)")
+    s.add_argument("action", choices=["load"])
+    s.add_argument("file", help="CSV facility,district[,name,tier,kind] (header row first)")
+    s.set_defaults(run=_facilities)
 
     s = sub.add_parser("rules", help="the rule catalogue")
     s.add_argument("action", choices=["list", "show", "doc"])

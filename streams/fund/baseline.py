@@ -42,15 +42,20 @@ class Daily:
 
 
 def daily(series: FacilitySeries, m: Measure) -> Daily:
+    """The metric's daily log values; NaN before a facility's first day with a visit (a
+    facility that opened, or joined the data, has no zeros before it, it has no history)."""
     num = series.data[m.num]
+    visits = series.data["visits"]
+    started = np.where((visits > 0).any(axis=1), (visits > 0).argmax(axis=1), visits.shape[1])
+    before = np.arange(visits.shape[1])[None, :] < started[:, None]
     with np.errstate(all="ignore"):
         if m.kind == "rate":
             den = series.data[m.den]
-            ok = (den > 0) & (num > 0)
+            ok = (den > 0) & (num > 0) & ~before
             return Daily(np.where(ok, np.log(np.where(ok, num, 1.0) / np.where(ok, den, 1.0)),
                                   np.nan), den, 0.0)
         offset = 0.5 if m.kind == "count" else 1.0
-        return Daily(np.log(num + offset), num, offset)
+        return Daily(np.where(before, np.nan, np.log(num + offset)), num, offset)
 
 
 def weekday_profile(log: Array, weekdays: npt.NDArray[np.int64]) -> Array:

@@ -43,6 +43,7 @@ class Params:
     min_volume: int = 100  # visits in the month for a notice
     min_rise: float = 0.05  # a notice's observed is at least this much above expected
     min_peers: int = 5
+    min_active_days: int = 42  # baseline days with visits a facility needs to be judged
 
 
 def months(series: FacilitySeries, first: date, last: date) -> list[tuple[int, int]]:
@@ -60,11 +61,24 @@ def months(series: FacilitySeries, first: date, last: date) -> list[tuple[int, i
     return out
 
 
+def evaluated(series: FacilitySeries, first: date, last: date, params: Params = Params()
+              ) -> list[tuple[int, int]]:
+    """The month column ranges a run over first..last evaluates (enough history before)."""
+    return [s for s in months(series, first, last) if s[0] >= params.min_history]
+
+
+def planned_rows(series: FacilitySeries, first: date, last: date, params: Params = Params()
+                 ) -> int:
+    """What ``detect`` will report to its progress callback in all: facility-days × metrics."""
+    days = sum(b - a for a, b in evaluated(series, first, last, params))
+    return days * len(series.facilities) * len(MEASURES)
+
+
 def detect(series: FacilitySeries, first: date, last: date, params: Params = Params(),
            progress: Callable[[int], None] | None = None) -> list[Anomaly]:
     """Anomalies of every month overlapping first..last, notices ranked. ``progress`` gets
     facility-days done (per metric and month)."""
-    spans = [s for s in months(series, first, last) if s[0] >= params.min_history]
+    spans = evaluated(series, first, last, params)
     groups = peer_groups(series.facilities, params.min_peers)
     weekdays = series.weekdays()
     found: list[Anomaly] = []
@@ -177,7 +191,9 @@ def _month(series: FacilitySeries, m: Measure, d: Daily, profile: Array,
     # Sustained: the CUSUM crossed h AND the month's median day is above the allowance, so
     # one extreme day (capped in the CUSUM, but still in the month's total) cannot make it.
     rising = (first_alarm >= 0) & (typical >= p.cusum_k) & (score >= p.watch_sd)
-    flagged = rising & ((peer.z >= p.watch_sd) | (score >= p.notice_sd))
+    history = (series.data["visits"][:, max(0, lead - p.baseline_days):lead] > 0).sum(axis=1)
+    flagged = rising & ((peer.z >= p.watch_sd) | (score >= p.notice_sd)) & (
+        history >= p.min_active_days)
     for i in (int(x) for x in np.flatnonzero(flagged)):
         level = "notice" if (peer.z[i] >= p.notice_sd and visits[i] >= p.min_volume
                              and observed[i] >= expected[i] * (1 + p.min_rise)) else "watch"

@@ -32,7 +32,9 @@ def test_migrations_apply_on_a_fresh_database_and_rerun_is_a_no_op(isolated: Set
     assert tables == {"schema_migrations", "claims", "claim_lines", "decisions", "rule_hits",
                       "current_rule_hits", "facility_daily", "claim_payloads", "replay_runs",
                       "replay_decisions", "decision_revisions", "reviews", "review_hits",
-                      "rule_quality", "explanations"}
+                      "rule_quality", "explanations", "facilities", "facility_day",
+                      "province_day", "facility_rule_day", "anomalies", "detect_runs",
+                      "fund_refresh"}
     ledger = client.execute("SELECT id, name FROM schema_migrations ORDER BY id")
     assert [f"{i:04d}_{n}" for i, n in ledger] == LABELS
 

@@ -1,0 +1,117 @@
+"""``hireview bench detect``: the detector over simulated facility-day series.
+
+The series come from streams/sim/fund_series.py (generated at the facility_day level, not
+through Kafka: the detector reads only facility_day). Without ``--clickhouse`` the detector
+runs in process on the arrays; with it, the rows are inserted into a scratch database and a
+real ``hireview detect`` run reads them back and writes its anomalies (Kafka left out).
+Figures: run time, facility-days per second, and the detection quality on the labels.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from datetime import date
+from typing import Any
+
+from streams.clickhouse import db
+from streams.fund.anomaly import Anomaly
+from streams.fund.detector import Params, detect, evaluated, planned_rows
+from streams.fund.progress import Progress
+from streams.fund.refresh import DAY_COLUMNS
+from streams.settings import Settings
+from streams.sim.fund_series import FundSim, simulate
+
+_COUNTS = ("visits", "outpatient", "inpatient", "admissions", "bed_days", "referrals_in",
+           "referrals_out")
+
+
+def quality(sim: FundSim, found: list[Anomaly], params: Params | None = None
+            ) -> dict[str, Any]:
+    """Recall of the injected anomalies (flagged in their start month or the next), spikes
+    noticed, false notices per 100 stable facility-months."""
+    def month_no(d: date) -> int:
+        return d.year * 12 + d.month
+
+    flagged, noticed, spikes = 0, 0, 0
+    for inj in sim.injections:
+        hits = [a for a in found if a.facility == inj.facility
+                and month_no(inj.start) <= month_no(a.period_start) <= month_no(inj.start) + 1
+                and (not inj.metrics or a.metric in inj.metrics)]
+        if inj.kind == "spike":
+            spikes += any(a.level == "notice" for a in hits)
+            continue
+        flagged += bool(hits)
+        noticed += any(a.level == "notice" for a in hits)
+    s = sim.series
+    touched = {i.facility for i in sim.injections}
+    months = len(evaluated(s, s.day(0), s.day(s.days - 1), params or Params()))
+    stable = sum(1 for f in s.facilities if f.facility not in touched) * months
+    false = {(a.facility, a.period_start) for a in found
+             if a.level == "notice" and a.facility not in touched}
+    real = sum(1 for i in sim.injections if i.kind != "spike")
+    return {"injected": real, "flagged": flagged, "noticed": noticed,
+            "spikes_noticed": spikes, "stable_facility_months": stable,
+            "false_notices": len(false),
+            "false_per_100_facility_months": round(100 * len(false) / max(stable, 1), 3)}
+
+
+def run_detect_bench(settings: Settings, facilities: int = 1000, days: int = 400,
+                     clickhouse: bool = False, as_json: bool = False) -> int:
+    started = time.perf_counter()
+    sim = simulate(facilities=facilities, days=days, seed=13)
+    s = sim.series
+    figures: dict[str, Any] = {"facilities": facilities, "days": days,
+                               "facility_days": s.rows,
+                               "simulate_seconds": round(time.perf_counter() - started, 2)}
+    first, last = s.day(0), s.day(s.days - 1)
+    bar = Progress(planned_rows(s, first, last), "detect (facility-days × metrics)")
+    found = detect(s, first, last, progress=bar.update)
+    bar.close()
+    figures.update(detect_seconds=round(bar.seconds, 2),
+                   facility_days_per_s=round(s.rows / bar.seconds),
+                   metric_facility_days_per_s=round(bar.done / bar.seconds),
+                   anomalies=len(found), notices=sum(a.level == "notice" for a in found),
+                   **quality(sim, found))
+    if clickhouse:
+        figures.update(_through_clickhouse(settings, sim))
+    if as_json:
+        print(json.dumps(figures, indent=2))
+    else:
+        for key, value in figures.items():
+            print(f"{key:32} {value:,}" if isinstance(value, int | float) else f"{key:32} {value}")
+    return 0
+
+
+def _through_clickhouse(settings: Settings, sim: FundSim) -> dict[str, Any]:
+    from streams.fund.run import run_detection
+
+    scratch = settings.model_copy(update={
+        "clickhouse_database": f"{settings.clickhouse_database}_detect_bench"})
+    db.migrate(scratch, progress=lambda _m: None)
+    client = db.connect(scratch)
+    s = sim.series
+    try:
+        t0 = time.perf_counter()
+        n = len(s.facilities)
+        columns: dict[str, list[Any]] = {
+            "day": [s.day(t) for _ in range(n) for t in range(s.days)],
+            "facility": [f.facility for f in s.facilities for _ in range(s.days)],
+            "province": [f.province for f in s.facilities for _ in range(s.days)],
+        }
+        for c, values in s.data.items():
+            flat = values.reshape(-1)
+            columns[c] = [int(v) for v in flat] if c in _COUNTS else flat.tolist()
+        columns.update(decided=columns["visits"], hit_codes=[[]] * s.rows,
+                       hit_claims=[[]] * s.rows, refreshed_at=[0] * s.rows, ver=[1] * s.rows)
+        client.execute(f"INSERT INTO facility_day ({', '.join(DAY_COLUMNS)}) VALUES",
+                       [columns[c] for c in DAY_COLUMNS], columnar=True)
+        insert_seconds = time.perf_counter() - t0
+        summary = run_detection(scratch, s.day(0), s.day(s.days - 1), publish=False)
+    finally:
+        client.execute(f"DROP DATABASE IF EXISTS {scratch.clickhouse_database}")
+        client.disconnect()
+    return {"clickhouse_insert_seconds": round(insert_seconds, 2),
+            "clickhouse_run_seconds": round(summary.seconds, 2),
+            "clickhouse_rows_per_s": round(summary.rows / summary.seconds),
+            "clickhouse_anomalies": summary.anomalies}

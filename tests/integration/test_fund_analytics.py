@@ -1,0 +1,109 @@
+"""Fund monitoring on the real ClickHouse 18.16 (and Kafka for hi.anomalies): claims and
+decisions inserted the way the sink writes them, with a re-inserted batch, a decision
+revision and a corrected claim moved to another day → facility_day exact; then the detector
+over simulated facility-day series writes anomalies rows and publishes them."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+import orjson
+import pytest
+from confluent_kafka import Consumer
+
+from streams.clickhouse import db
+from streams.fund import refresh, store
+from streams.fund.run import TOPIC, load_facilities, run_detection
+from streams.kafka import create_topics, read_to_end
+from streams.settings import Settings
+from streams.sim.fund_series import simulate
+from streams.sink.consumer import insert_tables
+from tests.unit.fund.fund_rows import EXPECTED, batches
+from tests.unit.fund.test_analytics_chdb import check, facility_day
+
+pytestmark = pytest.mark.clickhouse
+
+
+def _query(client: Any) -> refresh.Query:
+    def query(sql: str) -> list[tuple[Any, ...]]:
+        rows: list[tuple[Any, ...]] = client.execute(sql)
+        return rows
+    return query
+
+
+def test_facility_day_from_sink_inserts_counts_each_claim_once(isolated: Settings) -> None:
+    db.migrate(isolated, progress=lambda _m: None)
+    client = db.connect(isolated)
+    query = _query(client)
+    for tables in batches():  # at-least-once: LK1 and a decision batch twice, a revision
+        insert_tables(client, tables)
+    assert refresh.refresh_touched(query, "continuous", 300) == len(EXPECTED)
+    check(facility_day(query))
+    refresh.refresh_days(query, [date(2025, 3, 1), date(2025, 3, 2)])  # again: replaces
+    check(facility_day(query))
+    assert query("SELECT count() FROM facility_day")[0][0] == 2  # plain reads exact too
+    assert query("SELECT visits FROM province_day ORDER BY day") == [(2,), (1,)]
+    assert query("SELECT code, claims FROM facility_rule_day ORDER BY code") == [
+        ("CT01", 1), ("XC02", 1)]
+    # Nothing new stored: the next continuous refresh has nothing to do.
+    assert refresh.refresh_touched(query, "continuous", 0) == 0
+
+
+def _insert_series(client: Any, facilities: int, days: int) -> tuple[date, date]:
+    sim = simulate(facilities=facilities, days=days, start=date(2025, 1, 1), seed=3)
+    s = sim.series
+    rows = []
+    for i, f in enumerate(s.facilities):
+        for t in range(s.days):
+            row: dict[str, Any] = {c: s.data[c][i, t] for c in s.data}
+            row.update(day=s.day(t), facility=f.facility, province=f.province,
+                       decided=int(row["visits"]), hit_codes=[], hit_claims=[],
+                       refreshed_at=datetime(2026, 1, 1), ver=1)
+            for c in ("visits", "outpatient", "inpatient", "admissions", "bed_days",
+                      "referrals_in", "referrals_out"):
+                row[c] = int(row[c])
+            rows.append(row)
+    db.insert_rows(client, "facility_day", refresh.DAY_COLUMNS, rows)
+    return s.day(0), s.day(s.days - 1)
+
+
+@pytest.mark.kafka
+def test_detector_writes_anomalies_and_publishes_them(isolated: Settings,
+                                                      tmp_path: Path) -> None:
+    db.migrate(isolated, progress=lambda _m: None)
+    create_topics(isolated)
+    client = db.connect(isolated)
+    register = tmp_path / "register.csv"
+    register.write_text("facility,district,name,tier,kind\n01001,01-001,BV A,2,"
+                        "public_hospital\n", encoding="utf-8")
+    assert load_facilities(isolated, register, say=lambda _m: None) == 0
+    first, last = _insert_series(client, 60, 300)
+    said: list[str] = []
+    summary = run_detection(isolated, date(2025, 6, 1), last, show_progress=False,
+                            say=said.append)
+    assert summary.facilities == 60 and summary.anomalies > 0
+    rows = client.execute(f"SELECT {', '.join(store.ANOMALY_COLUMNS)} FROM anomalies FINAL")
+    assert len(rows) == summary.anomalies
+    found = [dict(zip(store.ANOMALY_COLUMNS, r, strict=True)) for r in rows]
+    assert {a["level"] for a in found} <= {"watch", "notice"}
+    assert all(a["period_start"] >= date(2025, 6, 1) and a["explanation_vi"] for a in found)
+    assert client.execute("SELECT tier, kind FROM facilities FINAL WHERE facility = '01001'"
+                          ) == [(2, "public_hospital")]
+    assert client.execute("SELECT count() FROM detect_runs")[0][0] == 1
+    assert any("facility-days/s" in m for m in said)
+
+    consumer = Consumer({"bootstrap.servers": isolated.bootstrap, "group.id": "t",
+                         "enable.auto.commit": False})
+    events: list[dict[str, Any]] = []
+    read_to_end(consumer, [isolated.topic(TOPIC)],
+                lambda m: events.append(orjson.loads(m.value() or b"{}")), timeout=30)
+    consumer.close()
+    assert sorted(e["anomaly_id"] for e in events) == sorted(a["anomaly_id"] for a in found)
+    assert set(events[0]) == set(store.ANOMALY_COLUMNS)
+
+    # The same run again rewrites the same keys: no duplicates after FINAL.
+    run_detection(isolated, date(2025, 6, 1), last, show_progress=False, publish=False,
+                  say=lambda _m: None)
+    assert client.execute("SELECT count() FROM anomalies FINAL")[0][0] == summary.anomalies
