@@ -144,7 +144,8 @@ def _bench(settings: Settings, args: argparse.Namespace) -> int:
         from streams.bench.detect import run_detect_bench
 
         return run_detect_bench(settings, facilities=args.facilities, days=args.days,
-                                clickhouse=args.clickhouse, as_json=args.json)
+                                clickhouse=args.clickhouse, claims=args.claims,
+                                as_json=args.json)
     from streams.bench.pipeline import run_bench
 
     return run_bench(settings, claims=args.claims, as_json=args.json)

@@ -57,7 +57,7 @@ def quality(sim: FundSim, found: list[Anomaly], params: Params | None = None
 
 
 def run_detect_bench(settings: Settings, facilities: int = 1000, days: int = 400,
-                     clickhouse: bool = False, as_json: bool = False) -> int:
+                     clickhouse: bool = False, claims: int = 0, as_json: bool = False) -> int:
     started = time.perf_counter()
     sim = simulate(facilities=facilities, days=days, seed=13)
     s = sim.series
@@ -75,12 +75,91 @@ def run_detect_bench(settings: Settings, facilities: int = 1000, days: int = 400
                    **quality(sim, found))
     if clickhouse:
         figures.update(_through_clickhouse(settings, sim))
+        if claims:
+            figures.update(bench_facility_day(settings, claims))
     if as_json:
         print(json.dumps(figures, indent=2))
     else:
         for key, value in figures.items():
             print(f"{key:32} {value:,}" if isinstance(value, int | float) else f"{key:32} {value}")
     return 0
+
+
+def bench_facility_day(settings: Settings, claims: int, facilities: int = 1000,
+                       days: int = 60) -> dict[str, Any]:
+    """What keeping facility_day costs against computing it on every read (the plain-view
+    alternative): ``claims`` synthetic claims and decisions made by the server itself
+    (INSERT ... SELECT FROM numbers), then timed: the view's query over all days, a one-day
+    refresh (the continuous case), a rebuild of every day, and reading the maintained rows."""
+    from streams.fund.refresh import day_rows_sql, refresh_days
+    from streams.fund.store import series_sql
+
+    scratch = settings.model_copy(update={
+        "clickhouse_database": f"{settings.clickhouse_database}_facility_day_bench"})
+    db.migrate(scratch, progress=lambda _m: None)
+    client = db.connect(scratch)
+
+    def query(sql: str) -> list[tuple[Any, ...]]:
+        rows: list[tuple[Any, ...]] = client.execute(sql)
+        return rows
+
+    first = date(2026, 1, 1)
+    all_days = [date.fromordinal(first.toordinal() + i) for i in range(days)]
+    per_day = max(claims // days, 1)
+
+    def timed(sql: str) -> float:
+        t0 = time.perf_counter()
+        query(sql)
+        return time.perf_counter() - t0
+
+    try:
+        made = timed(_CLAIMS_SQL.format(n=claims, f=facilities, per_day=per_day, days=days))
+        made += timed(_DECISIONS_SQL.format(n=claims, f=facilities, per_day=per_day,
+                                            days=days))
+        view = timed(f"SELECT count(), sum(visits) FROM ({day_rows_sql(all_days)})")
+        t0 = time.perf_counter()
+        refresh_days(query, all_days)
+        rebuild = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        refresh_days(query, all_days[-1:])
+        one_day = time.perf_counter() - t0
+        read = timed(f"SELECT count(), sum(visits) FROM ({series_sql(all_days[0], all_days[-1])})")
+        rows = query("SELECT count() FROM facility_day")[0][0]
+    finally:
+        client.execute(f"DROP DATABASE IF EXISTS {scratch.clickhouse_database}")
+        client.disconnect()
+    return {"fd_claims": claims, "fd_days": days, "fd_rows": rows,
+            "fd_generate_seconds": round(made, 2), "fd_view_query_seconds": round(view, 2),
+            "fd_rebuild_seconds": round(rebuild, 2), "fd_one_day_refresh_seconds":
+            round(one_day, 2), "fd_read_maintained_seconds": round(read, 3)}
+
+
+_CLAIMS_SQL = """INSERT INTO claims SELECT
+    toString(10000 + number % {f}) AS facility, '10' AS province, toString(number) AS claim_id,
+    toUInt32(1) AS version, toString(number % 100000) AS person_key, '' AS content_hash,
+    now() AS submitted_at, 'QD130' AS source_standard, '' AS ma_the_bhyt, 1 AS gioi_tinh,
+    if(number % 10 = 0, '03', '01') AS ma_loai_kcb, toUInt8(number % 10 = 0) AS inpatient,
+    '1.1' AS ma_doituong_kcb, 'J18' AS ma_benh_chinh, '' AS ma_benh_kt, 'K01' AS ma_khoa,
+    toDateTime('2026-01-01 08:00:00', 'Asia/Ho_Chi_Minh')
+        + 86400 * (intDiv(number, {per_day}) % {days}) AS ngay_vao,
+    ngay_vao AS ngay_ra, CAST(NULL AS Nullable(DateTime('Asia/Ho_Chi_Minh'))) AS ngay_ttoan,
+    if(number % 10 = 0, 3, 0) AS so_ngay_dtri, 1 AS ket_qua_dtri, 1 AS ma_loai_rv,
+    toDecimal64(50000 + number % 7000, 2) AS t_thuoc, toDecimal64(10000, 2) AS t_vtyt,
+    toDecimal64(200000 + number % 9000, 2) AS t_tongchi_bv, t_tongchi_bv AS t_tongchi_bh,
+    toDecimal64(0, 2) AS t_bntt, toDecimal64(0, 2) AS t_bncct,
+    toDecimal64(160000 + number % 9000, 2) AS t_bhtt, toDecimal64(0, 2) AS t_nguonkhac,
+    toUInt32(1) AS drug_lines, toUInt32(1) AS service_lines, toUInt32(1) AS supply_lines,
+    0 AS lab_results, 0 AS clinical_notes, now() AS ingested_at
+FROM numbers({n})"""
+_DECISIONS_SQL = """INSERT INTO decisions SELECT
+    toString(10000 + number % {f}) AS facility, '10' AS province, toString(number) AS claim_id,
+    toUInt32(1) AS version, toUInt32(1) AS revision, toString(number % 100000) AS person_key,
+    '' AS content_hash, now() AS submitted_at, now() AS decided_at, toUInt16(0),
+    toDate('2026-01-01') + intDiv(number, {per_day}) % {days} AS service_date,
+    'ACCEPT' AS outcome, toDecimal64(160000, 2) AS requested, toDecimal64(150000, 2),
+    toDecimal64(10000, 2), 'r1', if(number % 7 = 0, ['CT01'], emptyArrayString()),
+    toUInt32(number % 7 = 0), toUInt8(0), toUInt64(1), now(), '', ''
+FROM numbers({n})"""
 
 
 def _through_clickhouse(settings: Settings, sim: FundSim) -> dict[str, Any]:
