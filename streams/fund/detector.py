@@ -143,45 +143,47 @@ def _month(series: FacilitySeries, m: Measure, d: Daily, profile: Array,
     z = (resid - factor[:, None]) / base.scale[:, None]
     over = s > p.cusum_h
     first_alarm = np.where(over.any(axis=1), over.argmax(axis=1), -1)
-    n_days = np.isfinite(z).sum(axis=1)
     # Both lenses see each day capped at z_cap robust SDs above expectation, as the CUSUM
     # does: one extreme day stays in the observed total but cannot carry the month's score
-    # or its place among the peers.
+    # or its place among the peers. A notice must also hold without the month's highest
+    # day at all (``*_loo``), so it is never the work of one day.
     cap = p.z_cap * base.scale[:, None]
     capped_log = np.minimum(d.log[:, a:b], own + factor[:, None] + cap)
-    # The month's robust residual z: its mean (capped) residual against the standard error
-    # of a month's mean, the level's own uncertainty included.
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)
-        mean_resid = np.nan_to_num(np.nanmean(np.minimum(resid - factor[:, None], cap), axis=1))
-    month_se = np.sqrt(base.scale ** 2 / np.fmax(n_days, 1) + base.level_se ** 2)
-    score = np.where(n_days > 0, mean_resid / month_se, 0.0)
+    raw = resid - factor[:, None]
+    capped = np.minimum(raw, cap)
+    top = np.argmax(np.where(np.isfinite(raw), raw, -np.inf), axis=1)  # uncapped: no ties
+    rows = np.arange(len(series.facilities))
+    without_top = capped.copy()
+    without_top[rows, top] = np.nan
+    score, score_loo = (_score(c, base.scale, base.level_se) for c in (capped, without_top))
 
     num = series.data[m.num][:, a:b].sum(axis=1)
     exp_own = np.exp(own) * base.smear[:, None]
     exp_all = exp_own * np.exp(factor)[:, None]
-    if m.kind == "rate":
-        den_days = series.data[m.den][:, a:b]
-        den = den_days.sum(axis=1)
-        with np.errstate(all="ignore"):
+    with np.errstate(all="ignore"):
+        if m.kind == "rate":
+            den_days = series.data[m.den][:, a:b]
+            den = den_days.sum(axis=1)
             observed = np.where(den > 0, num / den, np.nan)
             expected = (np.where(np.isfinite(exp_all), exp_all, 0) * den_days).sum(axis=1) / den
             kept = np.where(np.isfinite(capped_log), den_days * np.exp(capped_log), 0.0)
-            y = np.log(kept.sum(axis=1) / den)
-        volume = den
-        offset_own = np.ones_like(observed)
-    else:
-        observed = num
-        expected = np.fmax(exp_all - d.offset, 0.0).sum(axis=1)
-        e_own = np.fmax(exp_own - d.offset, 0.0).sum(axis=1)
-        kept = np.fmax(np.exp(capped_log) - d.offset, 0.0).sum(axis=1)
-        with np.errstate(all="ignore"):
-            y = np.log(kept / e_own)
-        volume = num
-        offset_own = e_own
-    with np.errstate(all="ignore"):
+            against = den_days
+            volume = den
+            unit_of = np.ones_like(observed)
+        else:
+            observed = num
+            expected = np.fmax(exp_all - d.offset, 0.0).sum(axis=1)
+            kept = np.nan_to_num(np.fmax(np.exp(capped_log) - d.offset, 0.0))
+            against = np.fmax(exp_own - d.offset, 0.0)
+            volume = num
+            unit_of = against.sum(axis=1)
+        y = np.log(kept.sum(axis=1) / against.sum(axis=1))
+        y_loo = np.log((kept.sum(axis=1) - kept[rows, top])
+                       / (against.sum(axis=1) - against[rows, top]))
         v = base.scale ** 2 * base.mean_volume / np.fmax(volume, 1e-9) + base.level_se ** 2
     peer = compare(np.where(np.isfinite(y), y, np.nan), v, groups)
+    with np.errstate(all="ignore"):  # without its top day, against the same funnel
+        z_loo = (y_loo - peer.target) / peer.sd
 
     visits = series.data["visits"][:, a:b].sum(axis=1)
     out: list[Anomaly] = []
@@ -196,8 +198,10 @@ def _month(series: FacilitySeries, m: Measure, d: Daily, profile: Array,
         history >= p.min_active_days)
     for i in (int(x) for x in np.flatnonzero(flagged)):
         level = "notice" if (peer.z[i] >= p.notice_sd and visits[i] >= p.min_volume
-                             and observed[i] >= expected[i] * (1 + p.min_rise)) else "watch"
-        unit = offset_own[i]
+                             and observed[i] >= expected[i] * (1 + p.min_rise)
+                             and z_loo[i] >= p.notice_sd
+                             and score_loo[i] >= p.watch_sd) else "watch"
+        unit = unit_of[i]
         lo2, hi2 = (np.exp(peer.target[i] + k * p.watch_sd * peer.sd[i]) * unit for k in (-1, 1))
         lo3, hi3 = (np.exp(peer.target[i] + k * p.notice_sd * peer.sd[i]) * unit
                     for k in (-1, 1))
@@ -216,6 +220,18 @@ def _month(series: FacilitySeries, m: Measure, d: Daily, profile: Array,
                                                         float(expected[i])))
         vi, en = explain(anomaly)
         out.append(replace(anomaly, explanation_vi=vi, explanation_en=en))
+    return out
+
+
+def _score(capped: Array, scale: Array, level_se: Array) -> Array:
+    """The month's robust residual z: its mean capped residual against the standard error of
+    a month's mean, the level's own uncertainty included (0 without days)."""
+    n_days = np.isfinite(capped).sum(axis=1)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        mean = np.nan_to_num(np.nanmean(capped, axis=1))
+    month_se = np.sqrt(scale ** 2 / np.fmax(n_days, 1) + level_se ** 2)
+    out: Array = np.where(n_days > 0, mean / month_se, 0.0)
     return out
 
 
