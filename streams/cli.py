@@ -90,6 +90,12 @@ def _console(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def _simulate(settings: Settings, args: argparse.Namespace) -> int:
+    if args.fund_facilities:
+        from streams.sim.fund_publish import simulate_fund
+
+        simulate_fund(settings, args.fund_facilities, args.fund_days, args.seed,
+                      labels_path=args.labels)
+        return 0
     from streams.sim.publish import simulate_and_publish
 
     simulate_and_publish(settings, claims=args.claims, rate=args.rate,
@@ -279,6 +285,11 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--violations", type=float, default=0.1, help="share of claims with a violation")
     s.add_argument("--seed", type=int, default=1, help="random seed")
     s.add_argument("--labels", default=None, help="write ground-truth labels (JSON lines) here")
+    s.add_argument("--fund-facilities", type=int, default=0, metavar="N",
+                   help="instead of claims: N facilities' facility_day rows and register "
+                   "straight into ClickHouse, with labelled anomalies (fund monitoring)")
+    s.add_argument("--fund-days", type=int, default=400, help="with --fund-facilities: days "
+                   "of data, ending yesterday")
     s.set_defaults(run=_simulate)
 
     s = sub.add_parser("demo", help="bring everything up and stream simulated discharges")

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import time
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Any
 
 from streams.clickhouse import db
@@ -20,10 +20,8 @@ from streams.fund.detector import Params, detect, evaluated, planned_rows
 from streams.fund.progress import Progress
 from streams.fund.refresh import DAY_COLUMNS
 from streams.settings import Settings
+from streams.sim.fund_publish import day_columns
 from streams.sim.fund_series import FundSim, simulate
-
-_COUNTS = ("visits", "outpatient", "inpatient", "admissions", "bed_days", "referrals_in",
-           "referrals_out")
 
 
 def quality(sim: FundSim, found: list[Anomaly], params: Params | None = None
@@ -172,19 +170,8 @@ def _through_clickhouse(settings: Settings, sim: FundSim) -> dict[str, Any]:
     s = sim.series
     try:
         t0 = time.perf_counter()
-        n = len(s.facilities)
-        columns: dict[str, list[Any]] = {
-            "day": [s.day(t) for _ in range(n) for t in range(s.days)],
-            "facility": [f.facility for f in s.facilities for _ in range(s.days)],
-            "province": [f.province for f in s.facilities for _ in range(s.days)],
-        }
-        for c, values in s.data.items():
-            flat = values.reshape(-1)
-            columns[c] = [int(v) for v in flat] if c in _COUNTS else flat.tolist()
-        columns.update(decided=columns["visits"], hit_codes=[[]] * s.rows,
-                       hit_claims=[[]] * s.rows, refreshed_at=[0] * s.rows, ver=[1] * s.rows)
         client.execute(f"INSERT INTO facility_day ({', '.join(DAY_COLUMNS)}) VALUES",
-                       [columns[c] for c in DAY_COLUMNS], columnar=True)
+                       day_columns(sim, datetime.now(UTC)), columnar=True)
         insert_seconds = time.perf_counter() - t0
         summary = run_detection(scratch, s.day(0), s.day(s.days - 1), publish=False)
     finally:

@@ -5,7 +5,7 @@ over simulated facility-day series writes anomalies rows and publishes them."""
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +18,7 @@ from streams.fund import refresh, store
 from streams.fund.run import TOPIC, load_facilities, run_detection
 from streams.kafka import create_topics, read_to_end
 from streams.settings import Settings
+from streams.sim.fund_publish import day_columns
 from streams.sim.fund_series import simulate
 from streams.sink.consumer import insert_tables
 from tests.unit.fund.fund_rows import EXPECTED, batches
@@ -53,20 +54,9 @@ def test_facility_day_from_sink_inserts_counts_each_claim_once(isolated: Setting
 
 def _insert_series(client: Any, facilities: int, days: int) -> tuple[date, date]:
     sim = simulate(facilities=facilities, days=days, start=date(2025, 1, 1), seed=3)
-    s = sim.series
-    rows = []
-    for i, f in enumerate(s.facilities):
-        for t in range(s.days):
-            row: dict[str, Any] = {c: s.data[c][i, t] for c in s.data}
-            row.update(day=s.day(t), facility=f.facility, province=f.province,
-                       decided=int(row["visits"]), hit_codes=[], hit_claims=[],
-                       refreshed_at=datetime(2026, 1, 1), ver=1)
-            for c in ("visits", "outpatient", "inpatient", "admissions", "bed_days",
-                      "referrals_in", "referrals_out"):
-                row[c] = int(row[c])
-            rows.append(row)
-    db.insert_rows(client, "facility_day", refresh.DAY_COLUMNS, rows)
-    return s.day(0), s.day(s.days - 1)
+    client.execute(f"INSERT INTO facility_day ({', '.join(refresh.DAY_COLUMNS)}) VALUES",
+                   day_columns(sim, datetime(2026, 1, 1, tzinfo=UTC)), columnar=True)
+    return sim.series.day(0), sim.series.day(sim.series.days - 1)
 
 
 @pytest.mark.kafka
