@@ -357,6 +357,11 @@ def build_parser() -> argparse.ArgumentParser:
     add_arguments(s)
     s.set_defaults(run=_chaos)
 
+    s = sub.add_parser("rules", help="the rule catalogue")
+    s.add_argument("action", choices=["list", "show", "doc"])
+    s.add_argument("code", nargs="?")
+    s.set_defaults(run=_rules)
+
     s = sub.add_parser("detect", help="fund-use anomalies per facility (continuous without "
                        "--from/--to: refresh facility_day, detect on a schedule)")
     s.add_argument("--from", dest="date_from", type=_day, help="first day YYYY-MM-DD (its "
@@ -372,11 +377,6 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("action", choices=["load"])
     s.add_argument("file", help="CSV facility,district[,name,tier,kind] (header row first)")
     s.set_defaults(run=_facilities)
-
-    s = sub.add_parser("rules", help="the rule catalogue")
-    s.add_argument("action", choices=["list", "show", "doc"])
-    s.add_argument("code", nargs="?")
-    s.set_defaults(run=_rules)
     return p
 
 

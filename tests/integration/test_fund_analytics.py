@@ -97,3 +97,40 @@ def test_detector_writes_anomalies_and_publishes_them(isolated: Settings,
     run_detection(isolated, date(2025, 6, 1), last, show_progress=False, publish=False,
                   say=lambda _m: None)
     assert client.execute("SELECT count() FROM anomalies FINAL")[0][0] == summary.anomalies
+
+
+def test_continuous_detect_refreshes_what_the_sink_stores(isolated: Settings) -> None:
+    import threading
+    import time
+
+    from streams.fund.run import run_continuous
+
+    settings = isolated.model_copy(update={"fund_refresh_seconds": 0.2})
+    db.migrate(settings, progress=lambda _m: None)
+    client = db.connect(settings)
+    stop = threading.Event()
+    runner = threading.Thread(target=run_continuous,
+                              kwargs={"settings": settings, "stop": stop,
+                                      "say": lambda _m: None}, daemon=True)
+    runner.start()
+    try:
+        for tables in batches(datetime.now(UTC)):  # stored while the loop runs, stamped
+            insert_tables(client, tables)           # with the time as the sink does
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            done = client.execute("SELECT count() FROM facility_day FINAL")[0][0]
+            if done == len(EXPECTED) and facility_day(_query(client)) and _settled(client):
+                break
+            time.sleep(0.2)
+    finally:
+        stop.set()
+        runner.join(30)
+    assert not runner.is_alive()
+    check(facility_day(_query(client)))
+    assert client.execute("SELECT count() FROM detect_runs")[0][0] == 1  # its first round
+
+
+def _settled(client: Any) -> bool:
+    """The last batch (a repeated revision) is in: LK1's rejected amount is revision 2's."""
+    rows = client.execute("SELECT rejected FROM facility_day FINAL WHERE day = '2025-03-01'")
+    return bool(rows) and rows[0][0] == 500.0
