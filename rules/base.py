@@ -9,7 +9,7 @@ service date. A rule that needs more than one claim says so through ``rules.cros
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from enum import StrEnum
 from typing import Any
@@ -21,6 +21,10 @@ CLAIM = "claim"
 DRUG, SERVICE, SUPPLY = "DRUG", "SERVICE", "SUPPLY"
 LINE_KINDS = (DRUG, SERVICE, SUPPLY)
 SUPPLY_GROUPS = frozenset({10, 11})  # services rows with these MA_NHOM are medical supplies
+# Blood (7) and blood products (17) belong to the drug table; an exporter that writes them in
+# XML3 (the portal accepts it, P317) still has them judged as drug lines: same catalog (the drug
+# list, where blood is listed), same price field, same rules as in XML2.
+BLOOD_GROUPS = frozenset({7, 17})
 TABLE_OF_KIND = {DRUG: "XML2", SERVICE: "XML3", SUPPLY: "XML3"}
 # A line kind in Vietnamese, as the first words of a message ("Thuốc 40.17 ...").
 KIND_VI = {DRUG: "Thuốc", SERVICE: "Dịch vụ kỹ thuật", SUPPLY: "Vật tư y tế"}
@@ -31,6 +35,10 @@ class Severity(StrEnum):
     REJECT = "REJECT"  # the whole claim
     PARTIAL = "PARTIAL"  # an amount on one line
     WARNING = "WARNING"  # manual review, no money moved automatically
+
+
+ENFORCE, WARN, OBSERVE = "enforce", "warn", "observe"
+MODES = (ENFORCE, WARN, OBSERVE)  # go-live modes of a rule version (rules/params.yaml)
 
 
 class RuleInputError(ValueError):
@@ -45,9 +53,21 @@ class Params:
     effective_from: date
     effective_to: date | None
     values: Mapping[str, Any] = field(default_factory=dict)
+    # Go-live mode of the rule while this version is in force, and per facility (MA_CSKCB)
+    # exceptions to it: a deployment observes, then warns, then enforces (docs/rules.md).
+    mode: str = ENFORCE
+    facility_modes: Mapping[str, str] = field(default_factory=dict)
 
     def in_force(self, on: date) -> bool:
         return self.effective_from <= on and (self.effective_to is None or on <= self.effective_to)
+
+    def mode_for(self, facility: str) -> str:
+        return self.facility_modes.get(facility, self.mode)
+
+    @property
+    def staged(self) -> bool:
+        """True when some facility does not run the rule in ``enforce``."""
+        return self.mode != ENFORCE or any(m != ENFORCE for m in self.facility_modes.values())
 
 
 @dataclass(frozen=True)
@@ -66,6 +86,15 @@ class Hit:
     inputs: dict[str, str] = field(default_factory=dict)
     message_vi: str = ""  # the same explanation in Vietnamese (``message`` is English)
     threshold: str | None = None  # the limit the input was judged against, as text
+    mode: str = ENFORCE  # the rule's go-live mode for this claim (see ``staged``)
+
+    def staged(self, mode: str) -> Hit:
+        """This hit under go-live ``mode``: ``warn`` turns a REJECT or PARTIAL into a WARNING
+        (the amount still shows what enforcing would reject); ``observe`` only records it."""
+        if mode == ENFORCE:
+            return self
+        severity = Severity.WARNING if mode == WARN else self.severity
+        return replace(self, severity=severity, mode=mode)
 
     def to_record(self) -> Record:
         return {
@@ -81,6 +110,7 @@ class Hit:
             "inputs": dict(self.inputs),
             "message_vi": self.message_vi,
             "threshold": self.threshold,
+            "mode": self.mode,
         }
 
 
@@ -163,8 +193,19 @@ Rule = ClaimRule | LineRule
 
 
 def line_kind(service_row: Record) -> str:
-    """Kind of an XML3 (``services``) row: SUPPLY for MA_NHOM 10/11, else SERVICE."""
-    return SUPPLY if service_row["ma_nhom"] in SUPPLY_GROUPS else SERVICE
+    """Kind of an XML3 (``services``) row: SUPPLY for MA_NHOM 10/11, DRUG for blood (7, 17),
+    else SERVICE."""
+    group = service_row["ma_nhom"]
+    if group in SUPPLY_GROUPS:
+        return SUPPLY
+    return DRUG if group in BLOOD_GROUPS else SERVICE
+
+
+def as_drug_line(service_row: Record) -> Record:
+    """A blood row of XML3 in the shape drug rules read: its code (MA_DICH_VU, else MA_VAT_TU)
+    as ``ma_thuoc`` and the fund's unit price as ``don_gia``; every other field as sent."""
+    code = service_row["ma_dich_vu"] or service_row["ma_vat_tu"] or ""
+    return {**service_row, "ma_thuoc": code, "don_gia": service_row["don_gia_bh"]}
 
 
 def money(value: float) -> str:

@@ -1,5 +1,7 @@
 """Turn rule hits into a ``Decision`` record (avro/schemas/decision.avsc).
 
+Hits of rules in go-live mode ``observe`` are kept in the decision and count for nothing below.
+
 Outcome, in order: any REJECT hit → ``REJECT`` (approved 0, rejected = requested); else PARTIAL
 hits with money at stake → ``PARTIAL_REJECT``; else any WARNING → ``WARN``; else ``ACCEPT``.
 
@@ -17,7 +19,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from rules.base import Hit, Severity
+from rules.base import ENFORCE, OBSERVE, Hit, Severity
 
 Record = dict[str, Any]
 _LineKey = tuple[str, int]
@@ -134,8 +136,14 @@ def needs_review(decision: Record) -> bool:
     """True when an appraiser must look (a WARNING hit no appraiser has settled or cleared):
     such decisions go to hi.warnings."""
     done = {*decision.get("settled", ()), *decision.get("cleared", ())}
-    return any(h["severity"] == Severity.WARNING.value and k not in done
+    return any(h["severity"] == Severity.WARNING.value and k not in done and acts(h)
                for k, h in zip(hit_keys(decision["hits"]), decision["hits"], strict=True))
+
+
+def acts(hit: Record) -> bool:
+    """False for a hit recorded under go-live mode ``observe``: it changes no outcome, amount
+    or queue (records written before modes existed have none: they act)."""
+    return bool(hit.get("mode", ENFORCE) != OBSERVE)
 
 
 def line_caps(claim: Record) -> dict[_LineKey, float]:
@@ -156,7 +164,8 @@ def _settle(requested: float, hits: list[Record], caps: dict[_LineKey, float],
     is not ``settled``."""
     req = _cents(requested)
     gone = set(cleared)
-    keyed = list(zip(hit_keys(hits), hits, strict=True))
+    # A hit of a rule in ``observe`` is recorded and moves nothing (rules/base.py go-live modes).
+    keyed = [(k, h) for k, h in zip(hit_keys(hits), hits, strict=True) if acts(h)]
     live = [h for k, h in keyed if k not in gone]
     marks = {"settled": list(dict.fromkeys(settled)), "cleared": list(dict.fromkeys(cleared))}
     severities = {h["severity"] for h in live}

@@ -13,11 +13,13 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Collection, Iterable, Mapping, Sequence
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 from typing import Any, NamedTuple
 
 from rules.base import (
+    BLOOD_GROUPS,
     DRUG,
     LINE_KINDS,
     SERVICE,
@@ -30,6 +32,7 @@ from rules.base import (
     Record,
     Rule,
     RuleInputError,
+    as_drug_line,
 )
 from rules.context import Context
 from rules.cross_claim import (
@@ -54,6 +57,7 @@ class _Plan(NamedTuple):
     partners: tuple[tuple[PartnerRule, Params], ...]
     shifts: tuple[ShiftRule, Params] | None
     inpatient_types: Collection[str]
+    staged: Mapping[str, Params]  # codes whose version runs some facility not in enforce
 
 
 class Engine:
@@ -122,10 +126,13 @@ class Engine:
         partners: list[tuple[PartnerRule, Params]] = []
         shifts: tuple[ShiftRule, Params] | None = None
         inpatient: Collection[str] = DEFAULT_INPATIENT_TYPES
+        staged: dict[str, Params] = {}
         for rule in self.rules:
             p = in_force(self.params[rule.meta.code], on)
             if p is None or not rule.meta.in_force(on):
                 continue
+            if p.staged:
+                staged[rule.meta.code] = p
             if isinstance(rule, LineRule):
                 for kind in rule.scope:
                     lines[kind].append((rule, p))
@@ -139,7 +146,7 @@ class Engine:
                 inpatient = rule.inpatient_types(p)
         return _Plan(
             tuple(claim), tuple(lines[DRUG]), tuple(lines[SERVICE]), tuple(lines[SUPPLY]),
-            tuple(partners), shifts, inpatient,
+            tuple(partners), shifts, inpatient, staged,
         )
 
     def evaluate(self, ctx: Context) -> list[Hit]:
@@ -154,6 +161,12 @@ class Engine:
 
     def _evaluate(self, ctx: Context, claim: Record) -> list[Hit]:
         plan = self.plan(claim["header"]["ngay_vao"].date())
+        hits = self._hits(ctx, claim, plan)
+        if plan.staged and hits:
+            return _staged(hits, plan.staged, claim["facility"])
+        return hits
+
+    def _hits(self, ctx: Context, claim: Record, plan: _Plan) -> list[Hit]:
         hits: list[Hit] = []
         for claim_rule, p in plan.claim:
             found = claim_rule.check(ctx, p)
@@ -172,8 +185,11 @@ class Engine:
         service_rules, supply_rules = plan.service, plan.supply
         if service_rules or supply_rules:
             for line in claim["services"]:
-                if line["ma_nhom"] in SUPPLY_GROUPS:
+                group = line["ma_nhom"]
+                if group in SUPPLY_GROUPS:
                     kind, rules, code = SUPPLY, supply_rules, line["ma_vat_tu"] or ""
+                elif group in BLOOD_GROUPS:
+                    continue  # a drug line in the services table: _blood_in_services
                 else:
                     kind, rules, code = SERVICE, service_rules, line["ma_dich_vu"]
                 if not rules:
@@ -183,6 +199,27 @@ class Engine:
                     hit = line_rule.check(ctx, p, line, kind, entry)
                     if hit is not None:
                         hits.append(hit)
+        if drug_rules:
+            hits.extend(self._blood_in_services(ctx, claim, drug_rules))
+        return hits
+
+    @staticmethod
+    def _blood_in_services(
+        ctx: Context, claim: Record, drug_rules: tuple[tuple[LineRule, Params], ...]
+    ) -> list[Hit]:
+        """Blood rows written in XML3 (``rules.base.BLOOD_GROUPS``) judged as the drug lines
+        they are; each hit still points at the XML3 row it is about."""
+        hits: list[Hit] = []
+        for row in claim["services"]:
+            if row["ma_nhom"] not in BLOOD_GROUPS:
+                continue
+            line = as_drug_line(row)
+            entry = ctx.catalog.find(DRUG, claim["facility"], line["ma_thuoc"],
+                                     line["ngay_yl"].date())
+            for line_rule, p in drug_rules:
+                hit = line_rule.check(ctx, p, line, DRUG, entry)
+                if hit is not None:
+                    hits.append(replace(hit, table="XML3"))
         return hits
 
     # --- what cross-claim rules need (rules.cross_claim) ----------------------------------
@@ -198,8 +235,10 @@ class Engine:
         out: list[tuple[Record, Hit]] = []
         for rule, p in partners:
             mine = next((h for h in hits if h.code == rule.meta.code), None)
-            if mine is not None:
-                out += rule.partner_hits(claim, mine, history, p)
+            if mine is not None:  # each earlier claim's hit under its own facility's mode
+                found = rule.partner_hits(claim, mine, history, p)
+                out += [(visit, hit.staged(p.mode_for(visit["facility"])))
+                        for visit, hit in found] if p.staged else found
         return out
 
     def shift_rule(self, on: date) -> tuple[ShiftRule, Params] | None:
@@ -231,6 +270,15 @@ class Engine:
         raise LookupError(f"unknown rule code {code!r}; known codes: {known}")
 
 
+def _staged(hits: list[Hit], staged: Mapping[str, Params], facility: str) -> list[Hit]:
+    """The hits under the go-live mode each rule's version gives ``facility``."""
+    out = []
+    for hit in hits:
+        p = staged.get(hit.code)
+        out.append(hit if p is None else hit.staged(p.mode_for(facility)))
+    return out
+
+
 def _fingerprint(rules: Sequence[Rule], params: ParamTable) -> str:
     """Stable id of the catalogue: rule identities plus every parameter version."""
     h = hashlib.sha256()
@@ -243,4 +291,6 @@ def _fingerprint(rules: Sequence[Rule], params: ParamTable) -> str:
         for p in params.get(m.code, ()):
             values = sorted((k, repr(v)) for k, v in p.values.items())
             h.update(f"  {p.version}|{p.effective_from}|{p.effective_to}|{values}\n".encode())
+            if p.staged:  # only then, so published fingerprints stay what they were
+                h.update(f"  mode={p.mode}|{sorted(p.facility_modes.items())}\n".encode())
     return f"rules-{h.hexdigest()[:12]}"

@@ -9,7 +9,7 @@ from typing import Any
 
 import yaml
 
-from rules.base import Params, RuleMeta
+from rules.base import MODES, Params, RuleMeta
 
 PARAMS_FILE = Path(__file__).with_name("params.yaml")
 ParamTable = dict[str, tuple[Params, ...]]
@@ -39,7 +39,8 @@ def read_params(path: Path = PARAMS_FILE) -> ParamTable:
 def _version(where: str, raw: Any) -> Params:
     if not isinstance(raw, dict):
         raise ParamsError(f"{where}: expected a mapping with version, effective_from, params")
-    unknown = set(raw) - {"version", "effective_from", "effective_to", "params"}
+    unknown = set(raw) - {"version", "effective_from", "effective_to", "params", "mode",
+                          "facility_modes"}
     if unknown:
         raise ParamsError(f"{where}: unknown keys {sorted(unknown)}")
     version = raw.get("version")
@@ -55,7 +56,21 @@ def _version(where: str, raw: Any) -> Params:
     values = raw.get("params") or {}
     if not isinstance(values, dict):
         raise ParamsError(f"{where}.params: expected a mapping, got {values!r}")
-    return Params(version, start, end, values)
+    mode = raw.get("mode", "enforce")
+    if mode not in MODES:
+        raise ParamsError(f"{where}.mode: expected one of {', '.join(MODES)}, got {mode!r}")
+    facilities = raw.get("facility_modes") or {}
+    if not isinstance(facilities, dict):
+        raise ParamsError(f"{where}.facility_modes: expected a mapping MA_CSKCB -> mode")
+    for facility, fmode in facilities.items():
+        if not isinstance(facility, str):  # YAML reads 01001 as a number: codes must be quoted
+            raise ParamsError(f"{where}.facility_modes: facility code {facility!r} must be a "
+                              f"quoted string, e.g. '01001'")
+        if fmode not in MODES:
+            raise ParamsError(f"{where}.facility_modes.{facility}: expected one of "
+                              f"{', '.join(MODES)}, got {fmode!r}")
+    return Params(version, start, end, values, mode,
+                  {str(f): str(m) for f, m in facilities.items()})
 
 
 def apply_overrides(
@@ -76,7 +91,7 @@ def apply_overrides(
         out[code] = tuple(
             p if all(p.values.get(k) == v for k, v in values.items())
             else Params(f"{p.version}+local", p.effective_from, p.effective_to,
-                        {**p.values, **values})
+                        {**p.values, **values}, p.mode, p.facility_modes)
             for p in table[code]
         )
     return out

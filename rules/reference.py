@@ -64,6 +64,18 @@ class CatalogIndex:
         """
         return self._codes.get((kind, facility), 0) > 0
 
+    def coverage(self, on: date) -> dict[tuple[str, str], tuple[int, int]]:
+        """Per (kind, owner; "" = national): codes with rows, and codes with a row valid on
+        ``on`` (a list whose rows have all ended is stale). One pass over every row."""
+        out: dict[tuple[str, str], tuple[int, int]] = {}
+        for (kind, owner, _code), slot in list(self._rows.items()):
+            if not slot:
+                continue
+            codes, valid = out.get((kind, owner), (0, 0))
+            live = any(start <= on <= (e["valid_to"] or _FAR) for start, e in slot)
+            out[(kind, owner)] = (codes + 1, valid + live)
+        return out
+
     def find(self, kind: str, facility: str, code: str, on: date) -> Entry | None:
         """The facility's entry valid on ``on``, else the national one, else None."""
         for owner in (facility, ""):

@@ -51,6 +51,7 @@ from rules.catalogue.mn03_line_amount_formula import LineAmountFormula
 from rules.catalogue.mn04_line_split import LineSplit
 from rules.catalogue.mn05_header_split import HeaderSplit
 from rules.catalogue.mn06_fee_for_service_total import FeeForServiceTotal
+from rules.catalogue.mn07_header_category_totals import HeaderCategoryTotals
 
 # --- timing: submission and times (SB, TM)
 from rules.catalogue.sb01_late_submission import LateSubmission
@@ -113,6 +114,7 @@ def all_rules() -> list[Rule]:
         LineSplit(),
         HeaderSplit(),
         FeeForServiceTotal(),
+        HeaderCategoryTotals(),
         # --- timing: submission and times (SB, TM)
         LateSubmission(),
         DischargeBeforeAdmission(),

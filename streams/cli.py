@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
+from datetime import UTC, datetime
 
 from streams.settings import Settings
 
@@ -98,6 +99,21 @@ def _simulate(settings: Settings, args: argparse.Namespace) -> int:
         return 0
     from streams.sim.publish import simulate_and_publish
 
+    if args.envelopes:
+        from pathlib import Path
+
+        from streams.sim.files import write_envelope_files
+
+        shapes = [s for s in (args.shapes or "").split(",") if s]
+        try:
+            write_envelope_files(Path(args.envelopes), claims=args.claims, seed=args.seed,
+                                 violations=args.violations, shapes=shapes,
+                                 lines=args.lines)
+        except ValueError as exc:
+            print(f"hireview simulate: {exc}", file=sys.stderr)
+            return 2
+        return 0
+
     simulate_and_publish(settings, claims=args.claims, rate=args.rate,
                          violations=args.violations, seed=args.seed, labels_path=args.labels)
     return 0
@@ -136,6 +152,13 @@ def _bench(settings: Settings, args: argparse.Namespace) -> int:
         return run_portal_bench(settings, envelopes=args.envelopes, heavy=args.heavy,
                                 clients=args.clients, http=not args.parse_only,
                                 as_json=args.json)
+    if args.target == "precheck":
+        from streams.bench.precheck import run_precheck_bench
+
+        # The portal's defaults are sized for throughput; a pre-check run is about latency.
+        return run_precheck_bench(settings, envelopes=min(args.envelopes, 300),
+                                  heavy=min(args.heavy, 20), clients=min(args.clients, 4),
+                                  as_json=args.json)
     if args.target == "rules":
         from streams.bench.rules import run_rules_bench
 
@@ -146,6 +169,11 @@ def _bench(settings: Settings, args: argparse.Namespace) -> int:
 
         return run_console_bench(settings, steady=args.rate, burst=args.burst,
                                  burst_seconds=args.burst_seconds, pages=args.pages)
+    if args.target == "settle":
+        from streams.bench.settle import run_settle_bench
+
+        return run_settle_bench(settings, facilities=args.facilities, reports=args.reports,
+                                as_json=args.json)
     if args.target == "detect":
         from streams.bench.detect import run_detect_bench
 
@@ -161,11 +189,22 @@ def _rules(settings: Settings, args: argparse.Namespace) -> int:
     from rules.docs import describe, render_markdown
     from rules.engine import Engine
 
+    if args.action == "go-live":
+        from streams.golive import go_live
+
+        return go_live(settings, args)
     engine = Engine.load()
     if args.action == "list":
+        from streams.ruleset import current_engine
+
+        staged = current_engine(settings).params
+        today = datetime.now(UTC).date()
         for rule in engine.rules:
             m = rule.meta
-            print(f"{m.code}  {m.severity.value:8} {m.title}")
+            p = next((v for v in staged[m.code] if v.in_force(today)), None)
+            mode = "" if p is None or not p.staged else f"  [{p.mode}" + "".join(
+                f", {f}: {fm}" for f, fm in sorted(p.facility_modes.items())) + "]"
+            print(f"{m.code}  {m.severity.value:8} {m.title}{mode}")
     elif args.action == "show":
         try:
             print(describe(args.code, engine))
@@ -202,6 +241,26 @@ def _catalogs(settings: Settings, args: argparse.Namespace) -> int:
 
     return run_load(settings, args.kind, Path(args.file), facility=args.facility or "",
                     partial=args.partial)
+
+
+def _settle(settings: Settings, args: argparse.Namespace) -> int:
+    from streams.settle.cli import settle_command
+
+    return settle_command(settings, args)
+
+
+def _reports(settings: Settings, args: argparse.Namespace) -> int:
+    from streams.settle.cli import reports_command
+
+    return reports_command(settings, args)
+
+
+def _notices(settings: Settings, args: argparse.Namespace) -> int:
+    from streams.clickhouse.db import connect
+    from streams.fund.notices.db import ServerDb
+    from streams.fund.notices.run import command
+
+    return command(lambda: ServerDb(connect(settings)), args, settings.notices_path)
 
 
 def _detect(settings: Settings, args: argparse.Namespace) -> int:
@@ -285,6 +344,13 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--violations", type=float, default=0.1, help="share of claims with a violation")
     s.add_argument("--seed", type=int, default=1, help="random seed")
     s.add_argument("--labels", default=None, help="write ground-truth labels (JSON lines) here")
+    s.add_argument("--envelopes", default=None, metavar="DIR",
+                   help="write the claims as GIAMDINHHS envelope files into DIR; publish nothing")
+    s.add_argument("--shapes", default=None,
+                   help="with --envelopes: real exporters' shapes, comma-separated: scientific, "
+                        "empty, blood, no-muc-huong, decimal-comma")
+    s.add_argument("--lines", type=int, default=0,
+                   help="with --envelopes: grow inpatient claims to at least this many lines")
     s.add_argument("--fund-facilities", type=int, default=0, metavar="N",
                    help="instead of claims: N facilities' facility_day rows and register "
                    "straight into ClickHouse, with labelled anomalies (fund monitoring)")
@@ -298,9 +364,11 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--exit", action="store_true", help="stop everything when the claims are in")
     s.set_defaults(run=_demo)
 
-    s = sub.add_parser("bench", help="benchmarks: the pipeline (default), the portal, the rules")
+    s = sub.add_parser("bench", help="benchmarks: the pipeline (default), the portal, the "
+                       "pre-check, the rules, the console")
     s.add_argument("target", nargs="?", default="pipeline",
-                   choices=["pipeline", "portal", "rules", "console", "detect"])
+                   choices=["pipeline", "portal", "precheck", "rules", "console", "settle",
+                            "detect"])
     s.add_argument("--envelopes", type=int, default=3000, help="portal: outpatient envelopes")
     s.add_argument("--heavy", type=int, default=60, help="portal: 800-line inpatient envelopes")
     s.add_argument("--clients", type=int, default=8, help="portal: concurrent HTTP clients")
@@ -313,7 +381,9 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--burst-seconds", type=int, default=30, help="console: burst length")
     s.add_argument("--pages", type=int, default=3, help="console: open pages")
     s.add_argument("--json", action="store_true", help="print figures as JSON")
-    s.add_argument("--facilities", type=int, default=1000, help="detect: simulated facilities")
+    s.add_argument("--facilities", type=int, default=1000,
+                   help="settle: facilities settled; detect: simulated facilities")
+    s.add_argument("--reports", type=int, default=100, help="settle: reports generated, signed")
     s.add_argument("--days", type=int, default=400, help="detect: days of facility_day")
     s.add_argument("--clickhouse", action="store_true",
                    help="detect: also through ClickHouse (insert facility_day, read it back)")
@@ -357,10 +427,38 @@ def build_parser() -> argparse.ArgumentParser:
     add_arguments(s)
     s.set_defaults(run=_chaos)
 
-    s = sub.add_parser("rules", help="the rule catalogue")
-    s.add_argument("action", choices=["list", "show", "doc"])
+    s = sub.add_parser("rules", help="the rule catalogue; go-live modes (rules go-live)")
+    s.add_argument("action", choices=["list", "show", "doc", "go-live"])
     s.add_argument("code", nargs="?")
+    s.add_argument("--mode", choices=["enforce", "warn", "observe"],
+                   help="go-live: the mode to run the rules in")
+    s.add_argument("--from", dest="start", help="go-live: first service date (YYYY-MM-DD)")
+    s.add_argument("--rule", action="append", default=[],
+                   help="go-live: a rule code (repeat; default every rule)")
+    s.add_argument("--facility", action="append", default=[],
+                   help="go-live: only this MA_CSKCB (repeat; default every facility)")
+    s.add_argument("--params", help="go-live: the file to start from (default the rules in "
+                   "force: HIREVIEW_RULES_PARAMS or rules/params.yaml)")
+    s.add_argument("--out", help="go-live: write here (default stdout)")
     s.set_defaults(run=_rules)
+
+    from streams.settle.cli import add_reports_arguments, add_settle_arguments  # argparse only
+
+    s = sub.add_parser("settle", help="close a settlement period; enter advances and the "
+                       "advance policy")
+    add_settle_arguments(s)
+    s.set_defaults(run=_settle)
+    s = sub.add_parser("reports", help="settlement reports: generate, sign, verify, get, list")
+    add_reports_arguments(s)
+    s.set_defaults(run=_reports)
+
+    s = sub.add_parser("notices", help="issue the monthly notices of unusual HI cost rises "
+                       "(HTML and PDF, VI and EN) and record them")
+    s.add_argument("--month", required=True, help="the month, YYYYMM")
+    s.add_argument("--facility", help="only this facility (MA_CSKCB)")
+    s.add_argument("--no-files", action="store_true",
+                   help="record the notices without writing HTML/PDF files")
+    s.set_defaults(run=_notices)
 
     s = sub.add_parser("detect", help="fund-use anomalies per facility (continuous without "
                        "--from/--to: refresh facility_day, detect on a schedule)")

@@ -105,6 +105,10 @@ class FacilityRegister:
     def district(self, facility: str) -> str | None:
         return self._district.get(facility)
 
+    def known(self) -> frozenset[str]:
+        """Every facility the register lists."""
+        return frozenset(self._district)
+
     def facilities(self, district: str) -> frozenset[str]:
         return frozenset(f for f, d in self._district.items() if d == district)
 

@@ -86,6 +86,14 @@ CATALOGUE: tuple[Declaration, ...] = (
     Declaration("reference_age_seconds", Gauge,
                 "Seconds since the newest record (Kafka time) of the catalog or card snapshot "
                 "this worker holds; -1 while it holds none", _WORKER, ("kind",)),
+    Declaration("reference_lists", Gauge,
+                "Reference lists by scope (national: 1 when that list is in the state; facility: "
+                "how many known facilities have their list in the state), kind and state "
+                "(ok, missing: no rows, stale: no row valid today); streams/reference/status.py",
+                ("worker", "portal"), ("scope", "kind", "state")),
+    Declaration("reference_ok", Gauge,
+                "1 when no reference list is missing or stale and cards are loaded, else 0",
+                ("worker", "portal")),
     Declaration("rebalances_total", Counter,
                 "Consumer group rebalances this process took part in, by group",
                 ("worker", "sink"), ("group",)),
@@ -139,6 +147,9 @@ CATALOGUE: tuple[Declaration, ...] = (
     Declaration("portal_publish_failures_total", Counter,
                 "Writes Kafka did not acknowledge in time (answered 503), by topic", _PORTAL,
                 ("topic",)),
+    Declaration("report_signings_total", Counter,
+                "Report signing attempts through the portal, by field and result "
+                "(signed, refused)", _PORTAL, ("field", "result")),
 )
 
 
@@ -174,6 +185,8 @@ class Metrics:
     submit_to_decision_seconds: Histogram
     catalog_entries: Gauge
     reference_age_seconds: Gauge
+    reference_lists: Gauge
+    reference_ok: Gauge
     rebalances_total: Counter
     # every Kafka process
     consumer_lag_messages: Gauge
@@ -191,6 +204,7 @@ class Metrics:
     portal_requests_total: Counter
     portal_request_seconds: Histogram
     portal_publish_failures_total: Counter
+    report_signings_total: Counter
     # web app
     web_requests_total: Counter
     web_request_seconds: Histogram

@@ -122,6 +122,22 @@ class Settings(BaseSettings):
                                 "hash); --workers overrides")
     replay_batch_size: int = Field(5000, ge=1, description="Replayed decisions per INSERT")
 
+    # --- settlement and signed reports (hireview settle / reports, streams/settle/) ----------
+    settle_signers: Path = Field(ROOT / ".cache" / "settle" / "signers.yaml", description=
+                                 "Who signs reports: per field (preparer, head) a key and "
+                                 "certificate file or a PKCS#11 token (docs/settlement.md); "
+                                 "default <state_dir>/settle/signers.yaml")
+    settle_trust_roots: Path = Field(ROOT / ".cache" / "settle" / "trust-roots.pem", description=
+                                     "PEM file of the CA certificates reports verify will "
+                                     "trust; default <state_dir>/settle/trust-roots.pem")
+    settle_tsa_url: str | None = Field(None, description="RFC 3161 time-stamping service for "
+                                       "the signatures (none: the signer's clock, as signed)")
+    settle_agency: str | None = Field(None, description="The agency's name in the reports' "
+                                      "masthead (default: from the province code)")
+    # --- fund-use monitoring: notices (hireview notices, streams/fund/notices/) -------------
+    notices_dir: Path | None = Field(None, description="Where `hireview notices` writes each "
+                                     "notice's HTML and PDF (<dir>/<YYYYMM>/<facility>.<lang>"
+                                     ".pdf); default <state_dir>/notices")
     # --- fund-use monitoring (hireview detect, streams/fund/) ----------------------------------
     fund_refresh_seconds: float = Field(60.0, gt=0, description="Seconds between two "
                                         "facility_day refreshes of a continuous detect")
@@ -145,6 +161,8 @@ class Settings(BaseSettings):
             state = Path(data.get("state_dir") or ROOT / ".cache")
             data.setdefault("portal_credentials", state / "portal-credentials.json")
             data.setdefault("portal_facility_register", state / "facility-register.csv")
+            data.setdefault("settle_signers", state / "settle" / "signers.yaml")
+            data.setdefault("settle_trust_roots", state / "settle" / "trust-roots.pem")
         return data
 
     @classmethod
@@ -177,6 +195,10 @@ class Settings(BaseSettings):
     @property
     def web_accounts_path(self) -> Path:
         return self.web_accounts or self.web_dir / "accounts.json"
+
+    @property
+    def notices_path(self) -> Path:
+        return self.notices_dir or self.state_dir / "notices"
 
     def topic(self, name: str) -> str:
         """Full topic name for a catalogue name such as ``hi.claims``."""

@@ -39,8 +39,8 @@ from rules.base import (
     Severity,
     money,
 )
-from rules.catalogue._tender import parse_tender, same_bid
 from rules.context import Context
+from rules.tender import parse_tender, same_bid
 
 META = RuleMeta(
     code="CT03",

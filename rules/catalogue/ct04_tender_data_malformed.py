@@ -2,14 +2,17 @@
 
 Why:
     Drugs and supplies are paid at the price of the bid the facility won; TT_THAU names that bid as
-    ``decision;Gnn;Nn;yyyy``: the award decision, the package G0–G99, the group N1–N99 and the
-    year (QĐ 130/QĐ-BYT as amended by QĐ 4750, XML2/XML3 TT_THAU). It is required for supplies.
+    ``decision;Gnn;Nn;yyyy``: the award decision, the package, the group and the year, with an
+    optional fifth part, the 5-character code of the unit that ran the tender (QĐ 130/QĐ-BYT as
+    amended by QĐ 4750, XML2/XML3 TT_THAU; ``rules.tender`` lists the lawful forms). Drugs are in
+    packages G1–G99 and groups N1–N99; supplies may be G0 and N0. It is required for supplies.
     Without a readable bid the price and the procured quantity cannot be checked against the
     tender (TT 12/2026/TT-BTC Art. 10(1)(l-m)).
 
 Anti-pattern:
-    A bare regex that accepts group N0 or a year after the service, or rejecting the fund's money
-    for a typo in a field the appraiser can correct with the facility.
+    A bare regex that accepts group N0 for a drug, refuses it for a supply or refuses the
+    five-part form with the tendering unit, or a year after the service, or rejecting the
+    fund's money for a typo in a field the appraiser can correct with the facility.
 
 Best practice:
     Parse the four parts, the decision optional while ``require_decision`` is false (the short
@@ -43,13 +46,13 @@ from rules.base import (
     Severity,
     money,
 )
-from rules.catalogue._tender import Bid, parse_tender
 from rules.context import Context
+from rules.tender import FORMS, FORMS_VI, Bid, parse_tender, tender_problem
 
 META = RuleMeta(
     code="CT04",
     name="catalog.tender_data_malformed",
-    title="Tender data (TT_THAU) missing or not decision;Gnn;Nn;yyyy",
+    title="Tender data (TT_THAU) missing or not decision;Gnn;Nn;yyyy[;unit]",
     family="catalog",
     severity=Severity.WARNING,
     legal_basis=(
@@ -64,18 +67,20 @@ _TT_THAU = itemgetter("tt_thau")
 
 
 _FINE = ("", "", None)
-_MALFORMED = ("not decision;Gnn;Nn;yyyy (package G0-G99, group N1-N99)",
-              "không đúng dạng số quyết định;Gnn;Nn;yyyy (gói thầu G0-G99, nhóm N1-N99)", None)
+_MALFORMED = (f"not {FORMS}", f"không đúng dạng {FORMS_VI}", None)
 _NO_DECISION = ("the award decision is missing", "thiếu số quyết định trúng thầu", None)
 _EMPTY = ("TT_THAU is empty", "TT_THAU để trống", None)
 
 
 def _problem(
-    bid: Bid | None, year: int, require_decision: bool, max_age: int
+    bid: Bid | None, kind: str, year: int, require_decision: bool, max_age: int
 ) -> tuple[str, str, str | None]:
     """What is wrong with a bid: (English, Vietnamese, threshold); ``_FINE`` when nothing."""
     if bid is None:
         return _MALFORMED
+    unlawful = tender_problem(bid, kind)
+    if unlawful is not None:
+        return (*unlawful, None)
     if require_decision and not bid.decision:
         return _NO_DECISION
     if bid.year > year:
@@ -103,7 +108,8 @@ class TenderDataMalformed(ClaimRule):
         supply_bids = {line["tt_thau"] for line in claim["services"]
                        if line["ma_nhom"] in SUPPLY_GROUPS}
         year = header["ngay_vao"].year
-        if year == header["ngay_ra"].year and _all_fine(drug_bids, supply_bids, year, values):
+        if year == header["ngay_ra"].year and _all_fine(
+            ((DRUG, drug_bids), (SUPPLY, supply_bids)), year, values):
             return NO_HITS
         hits = []
         facility = claim["facility"]
@@ -124,7 +130,8 @@ class TenderDataMalformed(ClaimRule):
             problem, problem_vi, threshold = _EMPTY
         else:
             problem, problem_vi, threshold = _problem(
-                parse_tender(tt_thau), year, values["require_decision"], values["max_age_years"])
+                parse_tender(tt_thau), kind, year, values["require_decision"],
+                values["max_age_years"])
             if not problem:
                 return None
         code = line["ma_thuoc"] if kind == DRUG else line["ma_vat_tu"] or ""
@@ -146,17 +153,15 @@ class TenderDataMalformed(ClaimRule):
 
 
 def _all_fine(
-    drug_bids: set[str | None], supply_bids: set[str | None], year: int,
-    values: Mapping[str, Any],
+    kinds: tuple[tuple[str, set[str | None]], ...], year: int, values: Mapping[str, Any],
 ) -> bool:
     """True when no distinct TT_THAU of the claim needs a finding on a line of ``year``."""
     oldest, need_decision = year - values["max_age_years"], values["require_decision"]
-    for bids in (drug_bids, supply_bids):
+    for kind, bids in kinds:
         for tt_thau in bids:
             bid = parse_tender(tt_thau) if tt_thau else None
             if bid is None or not oldest <= bid.year <= year or (
-                need_decision and not bid.decision
-            ):
+                need_decision and not bid.decision) or tender_problem(bid, kind) is not None:
                 return False  # empty, unreadable or implausible: look line by line
     return True
 

@@ -7,15 +7,15 @@ Why:
     amount than the care cost; the portal blocks it (VSS blocking error 5, ±1 VND).
 
 Anti-pattern:
-    Reporting the same defect twice. A header total that differs from its lines (MN01) almost
+    Reporting the same defect twice. A header total that differs from its lines (MN01, MN07) almost
     always also unbalances this identity, and a line whose own split is off (MN02/MN03/MN04)
     carries its imbalance into the header totals; one defect, one finding.
 
 Best practice:
     Check the header identity (±tolerance). When it fails, stay silent if any of the five header
-    totals differs from the sum of its line field (MN01 rejects that claim) or any line's split
-    is off (the line rules name the line). What is left is an imbalance no single line shows,
-    e.g. rounding drift accumulated over many lines: reject the claim, as MN01 does.
+    totals differs from the sum of its line field (MN01 rejects the excess, MN07 warns) or any
+    line's split is off (the line rules name the line). What is left is an imbalance no single
+    line shows, e.g. rounding drift accumulated over many lines: reject the claim.
 """
 
 from __future__ import annotations
@@ -63,7 +63,7 @@ class HeaderSplit(ClaimRule):
             for name in _PARTS:
                 sums[name] += line[name]
         if any(abs(header[name] - value) > tol for name, value in sums.items()):
-            return NO_HITS  # the header does not match its lines: MN01's
+            return NO_HITS  # the header does not match its lines: MN01's or MN07's
         inputs = {name: money(header[name]) for name in ("t_tongchi_bv", *_PARTS)}
         inputs["parts"] = money(parts)
         inputs["imbalance"] = money(parts - total)

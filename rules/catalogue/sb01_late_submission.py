@@ -16,6 +16,10 @@ Best practice:
     subtract it from the receipt time and warn when the delay is strictly greater than the limit;
     exactly 24 hours is on time. A claim without NGAY_TTOAN is not checked. The warning moves
     no money (amount 0): lateness alone does not make care unpayable.
+
+    Backfill: a claim imported after the fact (a deployment's first day loads past claims, or
+    an outage is caught up from the facility's files) carries ``sent_at``, when the facility
+    originally sent it; lateness is judged against that, never against the import's wall clock.
 """
 
 from __future__ import annotations
@@ -47,9 +51,11 @@ class LateSubmission(ClaimRule):
         paid_local = ctx.claim["header"]["ngay_ttoan"]
         if paid_local is None:
             return NO_HITS
-        received = ctx.claim["submitted_at"]
+        sent = ctx.claim.get("sent_at")
+        received = sent if sent is not None else ctx.claim["submitted_at"]
+        field = "sent_at" if sent is not None else "submitted_at"
         if received.tzinfo is None:
-            raise RuleInputError("submitted_at: expected an aware UTC datetime, got a naive one")
+            raise RuleInputError(f"{field}: expected an aware UTC datetime, got a naive one")
         offset = p.values["utc_offset_hours"]
         paid_utc = paid_local.replace(tzinfo=UTC) - timedelta(hours=offset)
         delay_s = (received - paid_utc).total_seconds()
@@ -60,7 +66,7 @@ class LateSubmission(ClaimRule):
         inputs = {
             "ngay_ttoan_local": paid_local.isoformat(sep=" "),
             "utc_offset_hours": f"{offset:g}",
-            "submitted_at_utc": received.astimezone(UTC).isoformat(sep=" "),
+            f"{field}_utc": received.astimezone(UTC).isoformat(sep=" "),
             "delay_hours": f"{delay_s / 3600:.2f}",
             "max_hours": limit,
         }

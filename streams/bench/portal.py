@@ -90,10 +90,17 @@ def _quantiles_ms(values: list[float]) -> dict[str, float]:
             for q in (50, 95, 99)}
 
 
-def post_all(port: int, key: str, envelopes: list[bytes], clients: int
+def _accepted(answer: dict[str, Any]) -> bool:
+    return all(c["status"] == "accepted" for c in answer["claims"])
+
+
+def post_all(port: int, key: str, envelopes: list[bytes], clients: int,
+             path: str = "/api/v1/claims",
+             ok: Callable[[dict[str, Any]], bool] = _accepted,
              ) -> tuple[float, list[float], list[str]]:
-    """Post every envelope once from ``clients`` threads, each on its own keep-alive
-    connection: (wall seconds, latencies, problems)."""
+    """Post every envelope once to ``path`` from ``clients`` threads, each on its own
+    keep-alive connection: (wall seconds, latencies, problems: answers that are not a 200
+    passing ``ok``)."""
     work: queue.Queue[bytes] = queue.Queue()
     for data in envelopes:
         work.put(data)
@@ -111,7 +118,7 @@ def post_all(port: int, key: str, envelopes: list[bytes], clients: int
                     return
                 started = time.perf_counter()
                 try:
-                    http.request("POST", "/api/v1/claims", body=data, headers=headers)
+                    http.request("POST", path, body=data, headers=headers)
                     r = http.getresponse()
                     body = r.read()
                 except OSError as exc:
@@ -119,8 +126,7 @@ def post_all(port: int, key: str, envelopes: list[bytes], clients: int
                     http.close()
                     continue
                 latencies.append(time.perf_counter() - started)
-                if r.status != 200 or not all(c["status"] == "accepted"
-                                              for c in orjson.loads(body)["claims"]):
+                if r.status != 200 or not ok(orjson.loads(body)):
                     problems.append(f"{r.status}: {body[:300]!r}")
         finally:
             http.close()

@@ -14,10 +14,18 @@ Templates may use ``{value}`` (the value sent, clipped), ``{detail}`` and ``{fie
 
 An entry lists the QĐ 130 tag names; a ``Finding`` names the tag actually sent (the 4210 name in
 a 4210 file, the upper-case field name for the JSON form) and the 1-based row of its table.
+
+Empty is not missing: a ``required`` entry found on a tag that is present but empty keeps its
+code (codes are stable) and says "is present but empty" instead of "is missing"
+(``empty_message``); the finding carries ``empty: true``. P317 (blood in XML3) and P608
+(scientific notation) record real exporters' habits that are accepted (docs/claim-standard.md,
+"What real exporters write"). How findings are answered (grouped, blocking first):
+``streams/portal/findings.py``.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -51,10 +59,14 @@ class Finding:
     field: str
     message: str
     blocking: bool
+    empty: bool = False  # a "required" finding on a tag that is present but empty
 
     def to_dict(self) -> dict[str, Any]:
-        return {"code": self.code, "table": self.table, "row": self.row, "field": self.field,
-                "message": self.message, "blocking": self.blocking}
+        out = {"code": self.code, "table": self.table, "row": self.row, "field": self.field,
+               "message": self.message, "blocking": self.blocking}
+        if self.empty:
+            out["empty"] = True
+        return out
 
 
 B: Severity = "blocking"
@@ -182,7 +194,7 @@ CATALOGUE: tuple[ErrorSpec, ...] = (
     _e("P302", "XML3", "MA_NHOM", "required", B,
        "MA_NHOM {value} is missing or not a group number"),
     _e("P303", "XML3", "MA_NHOM", "code", B,
-       "MA_NHOM {value} is not a service or supply group (1-3, 8-16, 18, 19)"),
+       "MA_NHOM {value} is not a service, supply or blood group (1-3, 7-19)"),
     _e("P304", "XML3", "SO_LUONG", "required", B, "SO_LUONG is missing"),
     _e("P305", "XML3", "DON_GIA_BV", "required", B, "DON_GIA_BV is missing"),
     _e("P306", "XML3", "DON_GIA_BH", "required", B, "DON_GIA_BH is missing"),
@@ -200,6 +212,9 @@ CATALOGUE: tuple[ErrorSpec, ...] = (
        "{field} {value} is not valid ({detail}); dropped"),
     _e("P316", "XML3", "MA_VAT_TU", "required", F,
        "Supply row (MA_NHOM {value}) without MA_VAT_TU: it cannot be matched to the supply list"),
+    _e("P317", "XML3", "MA_NHOM", "consistency", F,
+       "Blood or blood product (MA_NHOM {value}) in the services table, where the standard "
+       "places it in XML2; accepted and judged as a drug-table line with code {detail}"),
     # --- across tables ----------------------------------------------------------------------------
     _e("P401", _LINES, "MA_LK", "consistency", B,
        "Row MA_LK {value} differs from XML1 MA_LK {detail}"),
@@ -223,6 +238,8 @@ CATALOGUE: tuple[ErrorSpec, ...] = (
        "NGAY_SINH {value} has an unknown month or day; taken as {detail}"),
     _e("P606", "XML1", "MA_LOAI_KCB", "normalised", F, "MA_LOAI_KCB {value} padded to {detail}"),
     _e("P607", ("XML2", "XML3"), "MA_NHOM", "normalised", F, "MA_NHOM {value} read as {detail}"),
+    _e("P608", _ANY, "*", "normalised", F,
+       "{field} {value} is in scientific notation; read as {detail}"),
 )
 
 BY_CODE: dict[str, ErrorSpec] = {spec.code: spec for spec in CATALOGUE}
@@ -236,14 +253,29 @@ def quote(value: object) -> str:
     return repr(text)
 
 
+_MISSING = re.compile(r" is missing(?: or not [^;:]*)?")
+
+
+def empty_message(template: str) -> str:
+    """The message of a "required" entry for a tag that is present but empty: the same code
+    (codes stay stable), the text says "present but empty" instead of "missing"."""
+    text = template.replace(" {value}", "")
+    if _MISSING.search(text):
+        return _MISSING.sub(" is present but empty", text, count=1)
+    return f"{text} (the tag is present but empty)"
+
+
 def finding(code: str, *, table: str | None = None, row: int | None = None,
-            field: str | None = None, value: object = "", detail: object = "") -> Finding:
-    """A finding of catalogue entry ``code``; table and field default to the entry's first."""
+            field: str | None = None, value: object = "", detail: object = "",
+            empty: bool = False) -> Finding:
+    """A finding of catalogue entry ``code``; table and field default to the entry's first.
+    ``empty``: the value is absent because its tag was sent empty (not left out)."""
     spec = BY_CODE[code]
     field = field if field is not None else spec.fields[0]
-    message = spec.message.format(value=quote(value), detail=detail, field=field)
+    template = empty_message(spec.message) if empty else spec.message
+    message = template.format(value=quote(value), detail=detail, field=field)
     return Finding(code, table if table is not None else spec.tables[0], row, field, message,
-                   spec.blocking)
+                   spec.blocking, empty)
 
 
 def catalogue_rows() -> list[dict[str, Any]]:

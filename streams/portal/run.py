@@ -6,11 +6,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
 from clickhouse_driver import Client
-from confluent_kafka import Producer
+from confluent_kafka import KafkaException, Producer
 from fastapi import FastAPI
 
 from streams.clickhouse.db import connect
@@ -118,15 +119,48 @@ class KafkaReviews:
             raise Unavailable(str(exc)) from exc
 
 
+def kafka_check(kafka: Producer, timeout: float = 2.0) -> Callable[[], tuple[bool, str]]:
+    """The health endpoint's Kafka probe: can the portal's producer reach a broker?"""
+
+    def check() -> tuple[bool, str]:
+        try:
+            brokers = kafka.list_topics(timeout=timeout).brokers
+        except KafkaException as exc:
+            return False, f"no broker answered within {timeout:g} s: {exc}"
+        return bool(brokers), f"{len(brokers)} broker(s) answered"
+
+    return check
+
+
+def feed_state(feed: Any) -> Callable[[], dict[str, Any]]:
+    """The health endpoint's view of the reference feed (loaded before the portal serves)."""
+
+    def state() -> dict[str, Any]:
+        return {"loaded": True, "following": bool(feed.following),
+                "catalog_age_s": round(feed.age("catalog"), 1),
+                "cards_age_s": round(feed.age("cards"), 1)}
+
+    return state
+
+
 def build_portal(settings: Settings) -> FastAPI:
     """The portal app on the real Kafka and ClickHouse (topics created when missing)."""
+    from streams.fund.notices.db import ServerDb
+    from streams.fund.notices.store import NoticeStore
     from streams.portal.api.cards import WorkerHistory, cards_router
     from streams.portal.api.catalogs import LockedSnapshot, portal_catalogs
     from streams.portal.api.explanations import ClickHouseExplanations, explanations_router
+    from streams.portal.api.health import health_router
+    from streams.portal.api.notices import notices_router
+    from streams.portal.api.precheck import Precheck, precheck_router
+    from streams.portal.api.reports import reports_router
     from streams.portal.api.results import ClickHouseListing, results_router
     from streams.portal.auth import FacilityRegister
     from streams.reference.catalog import CardRegistry
     from streams.reference.feed import ReferenceFeed
+    from streams.reference.status import ReferenceWatch
+    from streams.ruleset import current_engine
+    from streams.settle.reports import ReportStore
 
     create_topics(settings)
     # No linger: a request produces its messages at once and answers after their acks, so
@@ -144,14 +178,26 @@ def build_portal(settings: Settings) -> FastAPI:
     history = WorkerHistory(worker, settings.portal_worker_timeout)
     register = FacilityRegister.load(settings.portal_facility_register)
     metrics = Metrics.portal()
+    # Which reference lists are missing or stale, for /api/v1/health and the metrics.
+    watch = ReferenceWatch(feed.catalog, feed.cards, register.known)
+    watch.install(metrics)
+    results = ClickHouseResults(connect(settings))
+    check = Precheck(current_engine(settings), feed.catalog, feed.cards, history, receipts,
+                     results, settings.portal_max_body_mb * 1024 * 1024)
     app = create_portal(settings, publish=KafkaPublisher(settings, kafka, codec),
-        receipts=receipts, results=ClickHouseResults(connect(settings)),
+        receipts=receipts, results=results,
         credentials=Credentials.load(settings.portal_credentials, register),
-        routers=(cards_router(feed.cards, history), results_router(listing),
+        routers=(health_router(kafka_check(kafka), feed_state(feed), reference=watch),
+                 precheck_router(check), cards_router(feed.cards, history),
+                 results_router(listing),
                  portal_catalogs(settings, feed.catalog, metrics),
                  summaries_router(ClickHouseSums(connect(settings))),
                  explanations_router(ClickHouseExplanations(connect(settings)),
-                                     KafkaReviews(settings, kafka, codec))), metrics=metrics)
+                                     KafkaReviews(settings, kafka, codec)),
+                 reports_router(ReportStore(connect(settings)), settings.settle_signers,
+                                settings.state_dir / "settle", settings.settle_tsa_url,
+                                metrics),
+                 notices_router(NoticeStore(ServerDb(connect(settings))))), metrics=metrics)
     app.state.metrics = metrics  # serve() adds the consumer lag readings to it
     return app
 

@@ -9,7 +9,11 @@ so unit tests run it with fakes and ``run.py`` with Kafka and ClickHouse.
   started (``results.decided``) without an unlock: 409 for the whole request, nothing published.
 - ``POST /api/v1/claims/{facility}/{ma_lk}/unlock``: province/central roles only.
 - ``GET /api/v1/claims/{facility}/{ma_lk}``: the latest decision, 404 when none.
+  Findings per claim: blocking first, grouped per code/table/field (``?findings=all``: every
+  one; streams/portal/findings.py).
 - ``GET /api/v1/errors``: the error catalogue. ``/openapi.json``: FastAPI's document.
+- More routers (``routers``): cards, catalogs, results, summaries, explanations, the
+  pre-submission check (api/precheck.py) and health (api/health.py).
 - ``GET /metrics``: the portal's Prometheus metrics (streams/http_metrics.py).
 
 Unreadable input is a 4xx with ``{"error": reason, "detail": message}``, never a 5xx.
@@ -18,7 +22,6 @@ Submissions are serialised by one lock: versions come from the in-memory receipt
 
 from __future__ import annotations
 
-import json
 import logging
 import threading
 from collections.abc import Callable, Sequence
@@ -33,22 +36,15 @@ from fastapi.responses import JSONResponse
 from streams.claim import claim_key
 from streams.http_metrics import install_metrics
 from streams.metrics import Metrics
-from streams.portal.access import Access, Refused, Unavailable, install, read_limited
-from streams.portal.auth import Credential, Credentials
-from streams.portal.errors import finding
-from streams.portal.intake import (
-    ClaimResult,
-    PortalInputError,
-    catalogue_rows,
-    parse_envelope,
-    parse_json_claim,
-    stamp,
-)
+from streams.portal.access import Access, Refused, Unavailable, install
+from streams.portal.auth import Credentials
+from streams.portal.findings import FindingsQuery, Mode, answer, summary
+from streams.portal.intake import ClaimResult, catalogue_rows, stamp
+from streams.portal.reading import CLAIMS_BODY, read_claims
 from streams.portal.receipts import Receipt, ReceiptStore, ReceiptWriteFailed, receipt_id
 from streams.settings import Settings
 
 log = logging.getLogger("hireview.portal")
-_XML = ("application/xml", "text/xml")
 
 
 class Publish(Protocol):
@@ -73,15 +69,13 @@ class _Outcome:
     receipt: str | None = None
     status: str = "rejected"  # accepted | duplicate | rejected | conflict
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self, mode: Mode = "grouped") -> dict[str, Any]:
         facility, claim_id = self.claim.claim_key
         return {"claim_key": claim_key(facility, claim_id), "facility": facility, "ma_lk": claim_id,
                 "index": self.claim.index, "version": self.version,
                 "accepted": self.status in ("accepted", "duplicate"), "status": self.status,
-                "receipt": self.receipt, "findings": [f.to_dict() for f in self.claim.findings]}
-
-
-MAX_JSON_CLAIMS = 1000  # claims in one JSON request: each is parsed and answered in full
+                "receipt": self.receipt, "finding_counts": summary(self.claim.findings),
+                "findings": answer(self.claim.findings, mode)}
 
 
 def create_portal(settings: Settings, *, publish: Publish, receipts: ReceiptStore,
@@ -102,37 +96,6 @@ def create_portal(settings: Settings, *, publish: Publish, receipts: ReceiptStor
     access = Access(credentials)
     authenticate, require = access.authenticate, access.require
     install(app)
-
-    def parse(body: bytes, ctype: str, cred: Credential) -> tuple[list[ClaimResult], list[Any]]:
-        if ctype in _XML:
-            try:
-                envelope = parse_envelope(body, max_bytes=max_bytes)
-            except PortalInputError as exc:
-                status = 413 if exc.reason == "too_large" else 400
-                raise Refused(status, exc.reason, str(exc)) from None
-            require(cred, envelope.facility, "submit for")
-            return envelope.claims, [f.to_dict() for f in envelope.findings]
-        try:
-            data = json.loads(body)
-        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-            raise Refused(400, "malformed_json", f"body is not JSON: {exc}") from None
-        except RecursionError:  # json's recursion guard: 10,000 nested arrays was a 500
-            raise Refused(400, "malformed_json", "body: JSON nested deeper than the parser's "
-                          "limit (about 1,000 levels); a claim needs 3") from None
-        items = data if isinstance(data, list) else [data]
-        if len(items) > MAX_JSON_CLAIMS:
-            raise Refused(413, "too_many_claims", f"body: {len(items)} claims; at most "
-                          f"{MAX_JSON_CLAIMS} per request (as an XML envelope's SOLUONGHOSO)")
-        own = cred.scope if cred.role == "facility" else None
-        claims = [parse_json_claim(item, facility=own) for item in items]
-        first: dict[tuple[str, str], int] = {}
-        for index, claim in enumerate(claims, 1):
-            claim.index = index
-            if claim.claim_key[1] and claim.claim_key in first:  # as P010 does for HOSO
-                claim.add_finding(finding("P010", value=claim.claim_key[1],
-                                          detail=first[claim.claim_key]))
-            first.setdefault(claim.claim_key, index)
-        return claims, []
 
     def submit(claims: list[ClaimResult]) -> tuple[int, list[_Outcome]]:
         now = datetime.now(UTC)
@@ -179,22 +142,16 @@ def create_portal(settings: Settings, *, publish: Publish, receipts: ReceiptStor
                     out.receipt, out.status = rec.receipt, "accepted"
         return 200, outcomes
 
-    @app.post("/api/v1/claims", summary="Submit claims (GIAMDINHHS XML or the JSON form)")
-    async def post_claims(request: Request) -> JSONResponse:
+    @app.post("/api/v1/claims", summary="Submit claims (GIAMDINHHS XML or the JSON form)",
+              openapi_extra=CLAIMS_BODY)
+    async def post_claims(request: Request,
+                          findings: FindingsQuery = "grouped") -> JSONResponse:
         cred = authenticate(request)
-        ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
-        if ctype not in _XML and ctype != "application/json":
-            raise Refused(415, "unsupported_media_type",
-                           f"content type {ctype!r}: send application/xml or application/json")
-        body = await read_limited(request, max_bytes)
-        claims, envelope_findings = await run_in_threadpool(parse, body, ctype, cred)
-        for claim in claims:
-            if claim.claim_key[0]:
-                require(cred, claim.claim_key[0], "submit for")
+        claims, envelope_findings = await read_claims(request, cred, access, max_bytes)
         status, outcomes = await run_in_threadpool(submit, claims)
         conflicts = [o.claim.claim_key[1] for o in outcomes if o.status == "conflict"]
-        content: dict[str, Any] = {"claims": [o.to_dict() for o in outcomes],
-                                   "findings": envelope_findings}
+        content: dict[str, Any] = {"claims": [o.to_dict(findings) for o in outcomes],
+                                   "findings": answer(envelope_findings, findings)}
         if conflicts:
             content |= {"error": "appraisal_started",
                         "detail": f"appraisal started for {conflicts}: replacing needs an "

@@ -90,6 +90,11 @@ class ReferenceFeed:
         newest = self._newest.get(kind)
         return -1.0 if newest is None else max(0.0, time.time() - newest)
 
+    @property
+    def following(self) -> bool:
+        """Is the follower thread alive (``follow`` called, not closed, not crashed)?"""
+        return self._thread is not None and self._thread.is_alive()
+
     def follow(self) -> None:
         """Keep applying updates in a daemon thread until ``close``."""
 

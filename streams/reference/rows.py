@@ -28,6 +28,7 @@ from typing import Any
 from fastavro import parse_schema
 from fastavro.validation import ValidationError, validate
 
+from rules.tender import FORMS, parse_tender, tender_problem
 from streams.reference.values import Row, RowFinding, as_date, as_number, as_text, as_whole
 
 Entry = dict[str, Any]
@@ -54,7 +55,6 @@ EXTRA = "#extra"  # a CSV row with more cells than the header: the surplus count
 _GROUPS = {"DRUG": frozenset({4, 5, 6, 7, 17}), "SUPPLY": frozenset({10, 11}),
            "SERVICE": frozenset({1, 2, 3, 8, 9, 12, 13, 14, 15, 16, 18, 19})}
 _CODE = re.compile(r"[^\s|;]{1,50}")  # '|' separates the topic key; ';' separates code lists
-_TENDER = re.compile(r"([^;]+);G(\d{1,2});N(\d{1,2});(\d{4})")  # decision;package;group;year
 
 
 class UploadError(ValueError):
@@ -262,18 +262,19 @@ def _entry(ck: str, data: Mapping[str, Any], facility: str, row: Row) -> Entry:
 
 
 def _tender(ck: str, text: str, valid_from: date | None, row: Row) -> None:
-    match = _TENDER.fullmatch(text)
-    if match is None:
-        row.bad("tt_thau", "invalid_format", "expected decision;package;group;year, e.g. "
-                "1422/QĐ-BVĐK;G1;N4;2025", text)
+    """The rules' own parser (``rules.tender``): a row the loader accepts, CT03-CT05 can read.
+    A catalog row names the award decision, so the decision part is required here."""
+    bid = parse_tender(text)
+    if bid is None or not bid.decision:
+        row.bad("tt_thau", "invalid_format", f"expected {FORMS}, e.g. 1422/QĐ-BVĐK;G1;N4;2025 "
+                "or 1422/QĐ-SYT;G1;N4;2025;79000", text)
         return
-    package, group, year = int(match[2]), int(match[3]), int(match[4])
-    if (package == 0 and ck == "DRUG") or group == 0:
-        row.bad("tt_thau", "invalid_format", "package G1-G99 (G0 only for supplies) and "
-                "group N1-N99", text)
+    unlawful = tender_problem(bid, ck)
+    if unlawful is not None:
+        row.bad("tt_thau", "invalid_format", unlawful[0], text)
     latest = valid_from.year + 1 if valid_from else 2100
-    if not 2000 <= year <= latest:
-        row.bad("tt_thau", "out_of_range", f"tender year {year} is not plausible (2000 to "
+    if not 2000 <= bid.year <= latest:
+        row.bad("tt_thau", "out_of_range", f"tender year {bid.year} is not plausible (2000 to "
                 f"{latest}, the year after valid_from)", text)
 
 

@@ -154,6 +154,7 @@ def build_claim(rng: random.Random, catalog: Catalog, visit: Visit, paid: dateti
         "claim_id": "",  # see Draft.name
         "version": 1,
         "submitted_at": None,  # set by the scheduler
+        "sent_at": None,  # received live (set only for a backfilled claim)
         "source_standard": "SIMULATED",
         "person_key": person.person_key,
         "content_hash": "",

@@ -12,7 +12,7 @@ are the simulator's invented ones: never real patient data.
 from __future__ import annotations
 
 import base64
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
@@ -20,6 +20,7 @@ from xml.sax.saxutils import escape
 
 from streams.portal.intake.header import XML1_TAGS
 from streams.portal.intake.lines import XML2_TAGS, XML3_TAGS
+from streams.sim.exporters import apply_shapes, check_shapes, with_blood
 
 __all__ = ["claim_tables", "heavy_inpatient", "write_envelope"]
 
@@ -84,9 +85,13 @@ def _document(kind: str, rows: list[Row]) -> str:
     return f"<{root}><{wrapper}>{items}</{wrapper}></{root}>"
 
 
-def _hoso(record: dict[str, Any], inline: bool) -> str:
+def _hoso(record: dict[str, Any], inline: bool, shapes: Collection[str]) -> str:
     files = []
-    for kind, rows in claim_tables(record).items():
+    if "blood" in shapes:
+        record = with_blood(record)
+    tables = claim_tables(record)
+    apply_shapes(tables, shapes)
+    for kind, rows in tables.items():
         if not rows:  # optional tables with nothing in them are not sent
             continue
         doc = _document(kind, rows)
@@ -98,19 +103,22 @@ def _hoso(record: dict[str, Any], inline: bool) -> str:
 
 
 def write_envelope(records: Sequence[dict[str, Any]], *, facility: str | None = None,
-                   created: date | None = None, inline: bool = False) -> bytes:
+                   created: date | None = None, inline: bool = False,
+                   shapes: Collection[str] = ()) -> bytes:
     """One GIAMDINHHS envelope with a HOSO per record. ``facility`` (MACSKCB) defaults to the
     first record's, ``created`` (NGAYLAP) to the latest discharge; tables are base64 documents,
-    or plain child XML with ``inline``."""
+    or plain child XML with ``inline``. ``shapes``: real exporters' ways of writing
+    (``streams.sim.exporters.SHAPES``)."""
     if not records:
         raise ValueError("records: an envelope needs at least one claim")
+    check_shapes(shapes)
     sender = facility if facility is not None else records[0]["facility"]
     made = created or max(r["header"]["ngay_ra"] for r in records).date()
     text = ('<?xml version="1.0" encoding="utf-8"?>\n<GIAMDINHHS>'
             f"<THONGTINDONVI><MACSKCB>{escape(sender)}</MACSKCB></THONGTINDONVI>"
             f"<THONGTINHOSO><NGAYLAP>{made:%Y%m%d}</NGAYLAP>"
             f"<SOLUONGHOSO>{len(records)}</SOLUONGHOSO><DANHSACHHOSO>"
-            + "".join(_hoso(r, inline) for r in records)
+            + "".join(_hoso(r, inline, shapes) for r in records)
             + "</DANHSACHHOSO></THONGTINHOSO><CHUKYDONVI></CHUKYDONVI></GIAMDINHHS>")
     return text.encode("utf-8")
 

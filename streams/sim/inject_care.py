@@ -32,12 +32,46 @@ def _beds(draft: Draft) -> list[dict[str, Any]]:
     return [r for r in draft.claim["services"] if r["ma_nhom"] in _BEDS]
 
 
+def payable_bed_days(h: dict[str, Any]) -> int:
+    """The bed days of a stay of a day or more as CL01 counts them (TT 22/2023 Art. 6)."""
+    start = h["ngay_vao_noi_tru"] or h["ngay_vao"]
+    plus_one = h["ma_loai_rv"] in (2, 5) or h["ket_qua_dtri"] in (5, 6, 8)
+    days: int = (h["ngay_ra"].date() - start.date()).days
+    return days + plus_one
+
+
+def fit_bed_days(draft: Draft) -> None:
+    """After a stay was moved in time (its ward admission may now fall after midnight while its
+    discharge does not), bill no more bed days than the counting gives: the last bed lines
+    give up the extra days, as a hospital's software would bill the moved stay."""
+    h, beds = draft.header, _beds(draft)
+    if h["ma_loai_kcb"] != "03" or not beds or _ward_hours(draft) < 24:
+        return
+    extra = sum(r["so_luong"] for r in beds) - max(payable_bed_days(h), 1)
+    if extra <= 0:
+        return
+    gone: list[int] = []
+    for row in reversed(beds):
+        take = min(extra, row["so_luong"])
+        row["so_luong"] -= take
+        extra -= take
+        if row["so_luong"] <= 0:
+            gone.append(id(row))
+        if extra <= 0:
+            break
+    services = [r for r in draft.claim["services"] if id(r) not in gone]
+    for number, row in enumerate(services, 1):
+        row["stt"] = number
+    draft.claim["services"] = services
+    draft.refinalize()
+
+
 def bed_days_exceed_stay(rng: random.Random, draft: Draft, catalog: Catalog) -> bool:
     """CL01: the last bed line billed for more days than the stay has."""
     h, beds = draft.header, _beds(draft)
     if h["ma_loai_kcb"] != "03" or not beds or _ward_hours(draft) < 25:
         return False
-    days = min(h["so_ngay_dtri"], (h["ngay_ra"].date() - h["ngay_vao"].date()).days + 1)
+    days = payable_bed_days(h)
     billed = sum(r["so_luong"] for r in beds)
     beds[-1]["so_luong"] = float(beds[-1]["so_luong"] + days - billed + rng.randint(1, 2))
     draft.refinalize()

@@ -27,7 +27,7 @@ CODES = (
     "CL12", "CL13", "ST01", "ST02",
     "CB02", "CB03", "CB04", "CB05", "CB06", "CB07", "CB08",
     "CT03", "CT04", "CT05", "CT06", "CT07",
-    "MN02", "MN03", "MN04", "MN05", "MN06",
+    "MN02", "MN03", "MN04", "MN05", "MN06", "MN07",
     "XC04", "XC05", "CB09", "XC03",
 )
 # Codes needing an inpatient stay, or an outpatient visit (MA_LOAI_KCB 01), to be injected.
@@ -103,13 +103,28 @@ def _price_above_approved(rng: random.Random, draft: Draft, catalog: Catalog) ->
 
 
 def _header_off(rng: random.Random, draft: Draft, catalog: Catalog) -> bool:
-    """A header total that no longer equals the sum of its lines (by ≥ 10 VND)."""
+    """The header asks the fund for more than its lines (by ≥ 10 VND): an amount counted in
+    every header total with no line behind it, so the header's own split still adds up."""
     h = draft.header
-    name = rng.choice(("t_tongchi_bv", "t_tongchi_bh", "t_bhtt"))
-    delta = rng.choice((10.0, 100.0, 1000.0, 2000.0, 5000.0, 50000.0)) * rng.choice((1, -1))
-    if h[name] + delta < 0:
-        delta = -delta
-    h[name] = round(h[name] + delta, 2)
+    delta = rng.choice((10.0, 100.0, 1000.0, 2000.0, 5000.0, 50000.0))
+    for name in ("t_tongchi_bv", "t_tongchi_bh", "t_bhtt"):
+        h[name] = round(h[name] + delta, 2)
+    return True
+
+
+def _category_off(rng: random.Random, draft: Draft, catalog: Catalog) -> bool:
+    """A header that differs from its lines only where the fund is not at stake, as real
+    exporters write: T_THUOC with the HI-covered drug amounts, or the patient's share split
+    otherwise between T_BNCCT and T_BNTT."""
+    h, claim = draft.header, draft.claim
+    covered = round(sum(r["thanh_tien_bh"] for r in claim["drugs"]), 2)
+    if covered != h["t_thuoc"] and rng.random() < 0.5:
+        h["t_thuoc"] = covered
+        return True
+    moved = min(h["t_bncct"], rng.choice((10.0, 100.0, 1000.0, 5000.0)))
+    if moved < 10.0:
+        return False
+    h["t_bncct"], h["t_bntt"] = round(h["t_bncct"] - moved, 2), round(h["t_bntt"] + moved, 2)
     return True
 
 
@@ -147,11 +162,12 @@ def shift(draft: Draft, delta: timedelta) -> None:
             if row.get(name) is not None:
                 row[name] = row[name] + delta
     h["nam_qt"], h["thang_qt"] = h["ngay_ttoan"].year, h["ngay_ttoan"].month
+    care.fit_bed_days(draft)
 
 
 _INJECTORS: dict[str, Injector] = {
     "CB01": _card_expired, "CT01": _not_in_catalog, "CT02": _price_above_approved,
-    "MN01": _header_off, "TM01": _discharge_before_admission,
+    "MN01": _header_off, "MN07": _category_off, "TM01": _discharge_before_admission,
     "CB02": cash.benefit_above_level, "CB03": cash.route_at_registered,
     "CB04": cash.referral_missing, "CB05": cash.copay_while_exempt,
     "CB06": cash.small_bill_copay, "CB07": cash.off_route_rate, "CB08": cash.card_replaced,

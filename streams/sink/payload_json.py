@@ -35,7 +35,7 @@ from streams.registry import fingerprint
 Record = dict[str, Any]
 
 # The logical-type fields of avro/schemas/claim.avsc (a unit test checks this list against it).
-CLAIM_TIMES = ("submitted_at",)
+CLAIM_TIMES = ("submitted_at", "sent_at")
 HEADER_TIMES = ("ngay_sinh", "ngay_vao", "ngay_vao_noi_tru", "ngay_ra", "ngay_ttoan")
 HEADER_DATES = ("gt_the_tu", "gt_the_den", "ngay_mien_cct", "nam_nam_lien_tuc")
 DRUG_TIMES = ("ngay_yl", "ngay_th_yl")

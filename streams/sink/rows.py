@@ -43,6 +43,7 @@ HIT_COLUMNS = (
     "table", "line", "occurrence", "amount", "message", "legal_basis", "input_keys",
     "input_values", "service_date", "decided_at", "ingested_at",
     "message_vi", "threshold",  # added by 0006_hit_messages (ALTER appends them last)
+    "mode",  # added by 0019_hit_mode
 )
 PAYLOAD_COLUMNS = (
     "facility", "claim_id", "version", "person_key", "service_date", "ngay_vao", "submitted_at",
@@ -57,6 +58,7 @@ TABLE_COLUMNS: dict[str, tuple[str, ...]] = {
 
 INPATIENT_VISIT_TYPES = frozenset({"03", "04", "09"})
 SUPPLY_GROUPS = frozenset({10, 11})
+BLOOD_GROUPS = frozenset({7, 17})  # rules.base.BLOOD_GROUPS: blood rows sent in XML3
 # ClickHouse DateTime is UInt32 seconds; keep a day of margin for zone shifts at both ends.
 _FIRST_DAY, _LAST_DAY = date(1970, 1, 2), date(2105, 12, 31)
 _DECIMAL_LIMIT = 10 ** 15  # Decimal(18, 3) leaves 15 integer digits
@@ -117,8 +119,9 @@ def _positive(value: Any, field: str) -> int:
 
 
 def line_kind(table: str, ma_nhom: int) -> str:
-    """DRUG for XML2; SUPPLY for XML3 with MA_NHOM 10/11; SERVICE for other XML3 lines."""
-    if table == "XML2":
+    """DRUG for XML2 and for blood (MA_NHOM 7, 17) in XML3, as the rules judge it; SUPPLY for
+    XML3 with MA_NHOM 10/11; SERVICE for other XML3 lines."""
+    if table == "XML2" or ma_nhom in BLOOD_GROUPS:
         return "DRUG"
     return "SUPPLY" if ma_nhom in SUPPLY_GROUPS else "SERVICE"
 
@@ -240,6 +243,7 @@ def decision_rows(decision: Mapping[str, Any], now: datetime) -> tuple[Row, list
             "message": hit["message"],
             "message_vi": hit["message_vi"],
             "threshold": hit["threshold"],
+            "mode": hit.get("mode") or "enforce",
             "legal_basis": hit["legal_basis"],
             "input_keys": [k for k, _ in inputs],
             "input_values": [v for _, v in inputs],
@@ -266,7 +270,9 @@ def decision_rows(decision: Mapping[str, Any], now: datetime) -> tuple[Row, list
         "rules_version": decision["rules_version"],
         "hit_codes": sorted({h["code"] for h in hits}),
         "hit_count": len(hits),
-        "warned": int(any(h["severity"] == "WARNING" for h in hits)),
+        # A hit of a rule in go-live mode 'observe' is recorded only (rules.decision.acts).
+        "warned": int(any(h["severity"] == "WARNING" and h.get("mode") != "observe"
+                          for h in hits)),
         # ver = revision: the highest revision wins; a replay (same revision) collapses.
         "ver": revision,
         "ingested_at": now,

@@ -17,6 +17,7 @@ from fastapi import APIRouter, FastAPI
 
 from streams.clickhouse.db import connect
 from streams.codec import Codec
+from streams.fund.notices.db import ServerDb
 from streams.jurisdiction import FacilityRegister
 from streams.kafka import create_topics, deliver, producer
 from streams.lag import LagMonitor
@@ -32,6 +33,7 @@ from streams.web.console.feed import ConsoleFeed
 from streams.web.console.pages import Console
 from streams.web.console.queue import Queue
 from streams.web.console.store import ConsoleStore
+from streams.web.fund.pages import fund_router
 from streams.web.ops.pages import ops_router
 from streams.web.session import Sessions
 from streams.web.shell import Shell
@@ -95,7 +97,7 @@ def build_web(settings: Settings) -> tuple[FastAPI, Any]:
         lag.stop()
         feed.close()
 
-    return create_web(shell, console, (ops,)), close
+    return create_web(shell, console, (ops, fund_router(ServerDb(connect(settings))))), close
 
 
 def serve(settings: Settings) -> None:

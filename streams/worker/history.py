@@ -12,6 +12,7 @@ from typing import Any
 
 import orjson
 
+from streams.appraisal import prior as prior  # re-exported: shared with the portal's pre-check
 from streams.claim import identity as identity  # re-exported: visits are claims
 
 Visit = dict[str, Any]
@@ -39,12 +40,6 @@ def visit_of(
         "status": "under_appraisal",
         "decision": decision,
     }
-
-
-def prior(visits: list[Visit], claim: dict[str, Any]) -> list[Visit]:
-    """History as it was before ``claim``: a replayed claim must not see itself."""
-    me = identity(claim)
-    return [v for v in visits if identity(v) != me]
 
 
 def find(visits: list[Visit], key: tuple[str, str, int]) -> Visit | None:

@@ -9,7 +9,8 @@ unavailable" and still answers the card lookup.
 
 Answer: ``{"person_key", "visits": [...]}``, oldest first as stored, each visit
 ``{facility, claim_id, version, admitted, discharged, inpatient, kind, diagnosis, outcome,
-status, decision: {outcome, revision, requested, approved, rejected, decided_at}}`` (``kind`` =
+status, content_hash, copay, decision: {outcome, revision, requested, approved, rejected,
+decided_at}}`` (``kind`` =
 MA_LOAI_KCB, ``diagnosis`` = MA_BENH_CHINH, ``outcome`` = KET_QUA_DTRI, as in the history); times
 are ISO text; unknown values (visits stored before the history kept them) are null. The hits of
 each decision are left out: the portal's results endpoints have them.
@@ -48,6 +49,9 @@ def visit_summary(visit: hist.Visit) -> dict[str, Any]:
         "diagnosis": visit.get("diagnosis") or None,
         "outcome": visit.get("outcome") or None,  # 0: stored before the history kept it
         "status": visit["status"],
+        # What the portal's pre-check needs to judge as the worker does (XC01, CB09).
+        "content_hash": visit.get("content_hash"),
+        "copay": visit.get("copay", 0.0),
         "decision": {k: _text(decision.get(k)) for k in _DECISION_FIELDS},
     }
 

@@ -109,7 +109,7 @@ class Amendment:
                   severity=Severity(h["severity"]), title=h["title"], message=h["message"],
                   legal_basis=h["legal_basis"], table=h["table"], line=h["line"],
                   amount=h["amount"], inputs=h["inputs"], message_vi=h.get("message_vi", ""),
-                  threshold=h.get("threshold"))
+                  threshold=h.get("threshold"), mode=h.get("mode", "enforce"))
         return cls(raw["person_key"], raw["facility"], raw["claim_id"], raw["version"], hit)
 
 
@@ -157,6 +157,9 @@ def on_shift(store: Store, shift: Record, engine: Engine, now: float) -> list[Am
         store[index_key] = orjson.dumps(index)
     amendments = []
     for other, hit_mine, hit_other in found.values():
-        amendments.append(Amendment(shift["person_key"], *me, hit_mine))
-        amendments.append(Amendment(other["person_key"], *_identity(other), hit_other))
+        # Each claim's hit under the go-live mode of its own facility.
+        theirs = _identity(other)
+        amendments.append(Amendment(shift["person_key"], *me, hit_mine.staged(p.mode_for(me[0]))))
+        amendments.append(Amendment(other["person_key"], *theirs,
+                                    hit_other.staged(p.mode_for(theirs[0]))))
     return amendments

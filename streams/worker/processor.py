@@ -16,6 +16,7 @@ from rules.context import Context
 from rules.decision import amend, decide, needs_review
 from rules.engine import Engine
 from rules.review import REVIEW_CODE
+from streams.appraisal import judge
 from streams.codec import InvalidMessage
 from streams.reference.catalog import CardRegistry, CatalogSnapshot
 from streams.worker import history as hist
@@ -89,10 +90,9 @@ def appraise(
         return Appraisal(claim, seen["decision"], visits=visits, replayed=True)
 
     before = hist.prior(visits, claim)
-    ctx = Context(claim=claim, catalog=ref.catalog, cards=ref.cards, history=before)
-    hits = ref.engine.evaluate(ctx)
     decided_at = now()
-    decision = decide(claim, hits, ref.engine.version, decided_at)
+    # The same pure step the portal's pre-check runs (streams/appraisal.py).
+    hits, decision = judge(claim, before, ref.engine, ref.catalog, ref.cards, decided_at)
 
     amendments: list[Record] = []
     for partner, hit in ref.engine.partner_hits(claim, hits, before):

@@ -61,6 +61,7 @@ def run_worker(settings: Settings) -> None:
     from streams.worker import faust_fixes
     from streams.worker.app import changelog_topics, create_app
     from streams.worker.processor import Enrichment
+    from streams.worker.reference import add_reference_page, reference_watch
 
     create_topics(settings)
     codec = Codec.from_settings(settings)
@@ -75,12 +76,14 @@ def run_worker(settings: Settings) -> None:
     for kind in ("catalog", "cards"):
         metrics.reference_age_seconds.labels(kind).set_function(partial(feed.age, kind))
     feed.follow()
+    watch = reference_watch(settings, feed, metrics)
     ref = Enrichment(current_engine(settings), feed.catalog, feed.cards, settings.history_keep_days,
                      settings.history_min_visits)
     if settings.worker_faust_fixes:
         faust_fixes.install(settings.topic(t)
                             for t in ("hi.claims", "hi.practice", "hi.amendments", "hi.reviews"))
     worker = create_app(settings, codec, ref, metrics)
+    add_reference_page(worker.app, watch)
     # faust creates missing changelogs itself, but right after creation the metadata can still
     # show 0 partitions and the agent then crashes with PartitionsMismatch: create them first.
     ensure_compacted(settings, changelog_topics(settings, worker.tables), settings.partitions)

@@ -32,9 +32,13 @@ def test_migrations_apply_on_a_fresh_database_and_rerun_is_a_no_op(isolated: Set
     assert tables == {"schema_migrations", "claims", "claim_lines", "decisions", "rule_hits",
                       "current_rule_hits", "facility_daily", "claim_payloads", "replay_runs",
                       "replay_decisions", "decision_revisions", "reviews", "review_hits",
-                      "rule_quality", "explanations", "facilities", "facility_day",
-                      "province_day", "facility_rule_day", "anomalies", "detect_runs",
-                      "fund_refresh"}
+                      "rule_quality", "explanations",
+                      # the settlement ledger and reports (0020, 0021)
+                      "settlement_entries", "settlements", "advances", "settlement_params",
+                      "reports", "report_signings",
+                      # fund monitoring (0014-0017, notices 0018)
+                      "facilities", "facility_day", "province_day", "facility_rule_day",
+                      "anomalies", "detect_runs", "fund_refresh", "notices"}
     ledger = client.execute("SELECT id, name FROM schema_migrations ORDER BY id")
     assert [f"{i:04d}_{n}" for i, n in ledger] == LABELS
 

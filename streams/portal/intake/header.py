@@ -110,7 +110,7 @@ def _cards(r: RowReader, h: dict[str, Any]) -> str | None:
     if cards:
         r.add("P141" if cccd else "P140", tag, cards[0])
     elif not cccd:
-        r.add("P142", tag)
+        r.missing("P142", "ma_the_bhyt", tag)
     return cccd
 
 
@@ -127,7 +127,7 @@ def _category(r: RowReader) -> str:
     if not text:
         legacy = r.data.get("MA_LYDO_VVIEN", "")
         if not legacy:
-            r.add("P117", tag)
+            r.missing("P117", "ma_doituong_kcb", tag)
             return ""
         r.legacy_used = True
         mapped = _LEGACY_ROUTE.get(legacy)

@@ -7,7 +7,8 @@ Shape (one claim per object)::
      "drugs": [{<DrugLine fields>}, ...], "services": [{<ServiceLine fields>}, ...],
      "lab_results": 0, "clinical_notes": 0}
 
-- Scalars are JSON strings or numbers; ``null`` or a missing field means "not given". Text
+- Scalars are JSON strings or numbers; ``null`` or a missing field means "not given" (a
+  finding says "missing"); ``""`` is an empty tag (a finding says "present but empty"). Text
   numbers follow the XML rules (a decimal comma is normalised with a finding).
 - Times: XML style ``"202503010830"`` or ISO ``"2025-03-01T08:30[:00]"`` without an offset
   (facility local time). Dates: ``"20250301"`` or ``"2025-03-01"``.
@@ -62,7 +63,9 @@ def parse_json_claim(obj: Any, *, facility: str | None = None) -> ClaimResult:
         elif key not in _TOP:
             findings.append(finding("P501", field=str(key)[:60]))
     claim_id = _scalar(obj, "claim_id", findings)
-    xml1 = {"MA_LK": claim_id, "MA_CSKCB": _scalar(obj, "facility", findings)}
+    # null or left out is "missing", "" is "empty" (the tag sent empty): only given keys are set
+    xml1 = {tag: value for tag, key, value in (("MA_LK", "claim_id", claim_id), (
+        "MA_CSKCB", "facility", _scalar(obj, "facility", findings))) if obj.get(key) is not None}
     xml1.update(_row(obj.get("header"), XML1_TAGS, "header", findings))
     key_row = {"MA_LK": claim_id}
     tables = Tables(
@@ -125,6 +128,8 @@ def _row(obj: Any, tags: dict[str, tuple[str, ...]], path: str,
             findings.append(finding("P501", field=f"{path}.{str(key)[:60]}"))
         elif isinstance(value, dict | list):
             findings.append(finding("P503", field=f"{path}.{key}", detail="a string or a number"))
+        elif value is None:
+            continue  # null: not given, as a tag left out (an empty string is an empty tag)
         else:
             text = as_text(value)
             if key in _TIMES:

@@ -17,6 +17,10 @@ from streams.portal.intake.values import RowReader, read_group, read_int
 DRUG_GROUPS = frozenset({4, 5, 6, 7, 17})  # 5/6 are retired 4210-era drug groups, still sent
 SERVICE_GROUPS = frozenset({1, 2, 3, 8, 9, 10, 11, 12, 13, 14, 15, 16, 18, 19})
 SUPPLY_GROUPS = frozenset({10, 11})
+# Blood (7) and blood products (17): the standard lists them in XML2 (T_THUOC counts them), but
+# several exporters write them in XML3 with the blood price list's code in MA_DICH_VU. Accepted
+# there with P317 (docs/claim-standard.md, "Blood in the services table").
+BLOOD_GROUPS = frozenset({7, 17})
 _CODES_123 = frozenset({1, 2, 3})
 _ANAESTHESIA = frozenset({1, 2, 3, 4})
 
@@ -54,6 +58,10 @@ _SPLIT = (("tyle_tt_bh", 100.0), ("thanh_tien_bv", 0.0), ("thanh_tien_bh", 0.0),
           ("t_bhtt", 0.0))
 
 
+Benefit = tuple[float, str]  # a line's MUC_HUONG when it has none, and the finding's words
+NO_BENEFIT: Benefit = (100.0, "100 (no benefit level known: no header MUC_HUONG, no card)")
+
+
 def _stt(r: RowReader, position: int, code: str) -> int:
     tag, text = r.raw("stt")
     value = read_int(text) if text else None
@@ -67,7 +75,10 @@ def _group(r: RowReader, allowed: frozenset[int], missing: str, invalid: str) ->
     tag, text = r.raw("ma_nhom")
     value, textual = read_group(text) if text else (None, False)
     if value is None:
-        r.add(missing, tag, text)
+        if text:
+            r.add(missing, tag, text)
+        else:
+            r.missing(missing, "ma_nhom", tag)
         return None
     if textual:
         r.add("P607", tag, text, value)
@@ -76,12 +87,17 @@ def _group(r: RowReader, allowed: frozenset[int], missing: str, invalid: str) ->
     return value
 
 
-def _money(r: RowReader, line: dict[str, Any], invalid: str, missing: str) -> None:
+def _money(r: RowReader, line: dict[str, Any], invalid: str, missing: str,
+           benefit: Benefit) -> None:
     for name, default in _SPLIT:
-        line[name] = r.number(name, invalid=invalid, missing=missing, default=default)
+        if name == "muc_huong":  # not 100 % silently: the claim's benefit level, said so
+            line[name] = r.number(name, invalid=invalid, missing=missing, default=benefit[0],
+                                  missing_detail=benefit[1])
+        else:
+            line[name] = r.number(name, invalid=invalid, missing=missing, default=default)
 
 
-def drug_line(r: RowReader, position: int) -> dict[str, Any]:
+def drug_line(r: RowReader, position: int, benefit: Benefit = NO_BENEFIT) -> dict[str, Any]:
     line: dict[str, Any] = {
         "stt": _stt(r, position, "P212"),
         "ma_thuoc": r.text("ma_thuoc", missing="P201"),
@@ -93,7 +109,7 @@ def drug_line(r: RowReader, position: int) -> dict[str, Any]:
         "so_luong": r.number("so_luong", invalid="P208", missing="P204", default=None),
         "don_gia": r.number("don_gia", invalid="P208", missing="P205", default=None),
     }
-    _money(r, line, "P208", "P211")
+    _money(r, line, "P208", "P211", benefit)
     line["ma_khoa"] = r.text("ma_khoa")
     line["ma_bac_si"] = r.text("ma_bac_si")
     line["ma_dich_vu"] = r.opt_text("ma_dich_vu")
@@ -103,13 +119,16 @@ def drug_line(r: RowReader, position: int) -> dict[str, Any]:
     return line
 
 
-def service_line(r: RowReader, position: int, legacy: bool) -> dict[str, Any]:
+def service_line(r: RowReader, position: int, legacy: bool,
+                 benefit: Benefit = NO_BENEFIT) -> dict[str, Any]:
     stt = _stt(r, position, "P313")
     code = r.text("ma_dich_vu")
     supply = r.opt_text("ma_vat_tu")
     if not code and not supply:
-        r.add("P301", "MA_DICH_VU")
-    group = _group(r, SERVICE_GROUPS, "P302", "P303")
+        r.missing("P301", "ma_dich_vu", "MA_DICH_VU")
+    group = _group(r, SERVICE_GROUPS | BLOOD_GROUPS, "P302", "P303")
+    if group in BLOOD_GROUPS:
+        r.add("P317", r.raw("ma_nhom")[0], group, repr(code or supply or ""))
     if group in SUPPLY_GROUPS and not supply:
         r.add("P316", "MA_VAT_TU", group)
     name = r.data.get("TEN_VAT_TU", "") if group in SUPPLY_GROUPS else ""
@@ -128,7 +147,7 @@ def service_line(r: RowReader, position: int, legacy: bool) -> dict[str, Any]:
         "tyle_tt_dv": r.number("tyle_tt_dv", invalid="P309", default=100.0,
                                missing=None if legacy else "P312"),
     }
-    _money(r, line, "P309", "P312")
+    _money(r, line, "P309", "P312", benefit)
     line["t_trantt"] = r.number("t_trantt", invalid="P315", default=None)
     line["ma_khoa"] = r.text("ma_khoa")
     line["ma_giuong"] = r.opt_text("ma_giuong")

@@ -28,9 +28,16 @@ from typing import Any
 
 from streams.claim import content_hash
 from streams.portal.errors import Finding, finding
-from streams.portal.intake.header import XML1_TAGS, header
-from streams.portal.intake.lines import XML2_TAGS, XML3_TAGS, drug_line, service_line
-from streams.portal.intake.values import RowReader
+from streams.portal.intake.header import CARD, XML1_TAGS, header
+from streams.portal.intake.lines import (
+    NO_BENEFIT,
+    XML2_TAGS,
+    XML3_TAGS,
+    Benefit,
+    drug_line,
+    service_line,
+)
+from streams.portal.intake.values import Bad, RowReader, read_number
 
 __all__ = ["ClaimResult", "Tables", "content_hash", "normalise_claim", "stamp"]
 
@@ -40,6 +47,9 @@ _LEGACY_LINE = ("THANH_TIEN", "TYLE_TT")
 _FACILITY = re.compile(r"[0-9A-Za-z]{5}").fullmatch
 _STANDARDS = ((datetime(2025, 1, 1), "QD3176"), (datetime(2024, 7, 1), "QD4750"))
 _4210_END = datetime(2024, 7, 1)
+# The card's benefit digit -> the share on route (Law on HI Art. 22(1); the same table as the
+# rules' CB02 ``levels``): what a line without MUC_HUONG is taken to have.
+_LEVELS = {"1": 100.0, "2": 100.0, "3": 95.0, "4": 80.0, "5": 100.0}
 
 
 @dataclass
@@ -73,10 +83,12 @@ class ClaimResult:
             self.record = None
 
 
-def stamp(record: dict[str, Any], *, version: int, submitted_at: datetime) -> dict[str, Any]:
-    """The complete claim.avsc record: ``record`` plus version, submitted_at and content_hash."""
+def stamp(record: dict[str, Any], *, version: int, submitted_at: datetime,
+          sent_at: datetime | None = None) -> dict[str, Any]:
+    """The complete claim.avsc record: ``record`` plus version, submitted_at, content_hash and,
+    for a backfilled claim, ``sent_at`` (when the facility originally sent it)."""
     return {**record, "version": version, "submitted_at": submitted_at,
-            "content_hash": content_hash(record)}
+            "content_hash": content_hash(record), "sent_at": sent_at}
 
 
 def is_4210(tables: Tables) -> bool:
@@ -97,21 +109,22 @@ def normalise_claim(tables: Tables, *, facility: str | None, findings: list[Find
     if len(tables.xml1) > 1:
         findings.append(finding("P009", value=len(tables.xml1)))
     row = tables.xml1[0]
-    claim_id = _claim_id(row.get("MA_LK", ""), findings)
-    own = _facility(row.get("MA_CSKCB", ""), facility or "", findings)
+    claim_id = _claim_id(row.get("MA_LK", ""), findings, "MA_LK" in row)
+    own = _facility(row.get("MA_CSKCB", ""), facility or "", findings, "MA_CSKCB" in row)
     legacy = is_4210(tables)
     r = RowReader(row, XML1_TAGS, "XML1", 1, findings)
     head, person_key = header(r, legacy)
+    benefit = _benefit(row, head)
     _check_keys(tables, claim_id, findings)
     drugs, services = [], []
     legacy_lines = False
     for position, data in enumerate(tables.xml2, 1):
         lr = RowReader(data, XML2_TAGS, "XML2", position, findings)
-        drugs.append(drug_line(lr, position))
+        drugs.append(drug_line(lr, position, benefit))
         legacy_lines = legacy_lines or lr.legacy_used
     for position, data in enumerate(tables.xml3, 1):
         lr = RowReader(data, XML3_TAGS, "XML3", position, findings)
-        services.append(service_line(lr, position, legacy))
+        services.append(service_line(lr, position, legacy, benefit))
         legacy_lines = legacy_lines or lr.legacy_used
     legacy = legacy or r.legacy_used or legacy_lines
     result = ClaimResult((own, claim_id), None, findings, index)
@@ -133,18 +146,37 @@ def normalise_claim(tables: Tables, *, facility: str | None, findings: list[Find
     return result
 
 
-def _claim_id(text: str, findings: list[Finding]) -> str:
+def _benefit(row: dict[str, str], head: dict[str, Any]) -> Benefit:
+    """The MUC_HUONG a line without one gets: the header's MUC_HUONG (4210 files and some
+    exporters carry it in XML1), else the benefit level of the first card's digit."""
+    text = row.get("MUC_HUONG", "")
+    if text:
+        try:
+            value = read_number(text, "MUC_HUONG", None)
+            if 0 < value <= 100:
+                return value, f"{value:g}, the header's (XML1) MUC_HUONG"
+        except Bad:
+            pass  # an unreadable header value is no basis: fall back to the card
+    card = (head.get("ma_the_bhyt") or "").split(";")[0]
+    if CARD(card):
+        level = _LEVELS[card[2]]
+        return level, (f"{level:g}, the benefit level of card {card[:5]}... (digit {card[2]}); "
+                       "an off-route factor is not applied")
+    return NO_BENEFIT
+
+
+def _claim_id(text: str, findings: list[Finding], present: bool = False) -> str:
     if not text:
-        findings.append(finding("P101"))
+        findings.append(finding("P101", empty=present))
     elif len(text) > 100:
         findings.append(finding("P102", value=text, detail=len(text)))
     return text
 
 
-def _facility(own: str, envelope: str, findings: list[Finding]) -> str:
+def _facility(own: str, envelope: str, findings: list[Finding], present: bool = False) -> str:
     chosen = own or envelope
     if not chosen:
-        findings.append(finding("P103"))
+        findings.append(finding("P103", empty=present))
     elif own and envelope and own != envelope:
         findings.append(finding("P104", value=own, detail=repr(envelope[:20])))
     elif not _FACILITY(chosen):

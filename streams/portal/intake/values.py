@@ -15,11 +15,15 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from datetime import date, datetime
+from decimal import Decimal
 from typing import Any
 
 from streams.portal.errors import Finding, finding
 
 _PLAIN = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)").fullmatch
+# Java's Double.toString writes 1.2E7 from 10^7 up: a mantissa with '.' decimals and a short
+# exponent is unambiguous. A decimal comma or grouping next to an exponent is not (P125 & co).
+_SCIENTIFIC = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)[eE][+-]?\d{1,3}").fullmatch
 _GROUPED = re.compile(r"[+-]?\d{1,3}(?:[.,]\d{3})+").fullmatch  # 1.234.567 / 1,234,567
 _INT = re.compile(r"[+-]?\d{1,9}").fullmatch
 _GROUP_TEXT = re.compile(r"[^\W\d_]+\.?\s*(\d{1,2})").fullmatch  # "Nhóm 1", "Nhom1", "N.4"
@@ -62,6 +66,15 @@ class RowReader:
         self.findings.append(finding(code, table=self.table, row=self.row, field=field,
                                      value=value, detail=detail))
 
+    def present(self, name: str) -> bool:
+        """Is one of the field's tags in the row (perhaps empty)? Empty is not missing."""
+        return any(tag in self.data for tag in self.tags[name])
+
+    def missing(self, code: str, name: str, field: str, detail: object = "") -> None:
+        """A "required" finding for field ``name``, saying "empty" when its tag was sent."""
+        self.findings.append(finding(code, table=self.table, row=self.row, field=field,
+                                     detail=detail, empty=self.present(name)))
+
     # --- typed fields --------------------------------------------------------------------------
     def text(self, name: str, *, missing: str | None = None) -> str:
         text = self.data.get(self.tags[name][0])
@@ -69,14 +82,15 @@ class RowReader:
             return text
         tag, text = self.raw(name)
         if not text and missing:
-            self.add(missing, tag)
+            self.missing(missing, name, tag)
         return text
 
     def opt_text(self, name: str) -> str | None:
         return self.raw(name)[1] or None
 
     def number(self, name: str, *, invalid: str, missing: str | None = None,
-               default: float | None = 0.0) -> float | None:
+               default: float | None = 0.0, missing_detail: str | None = None) -> float | None:
+        """``missing_detail``: what the finding says was taken (default: ``default``)."""
         tags = self.tags[name]
         text = self.data.get(tags[0])
         if text:
@@ -88,7 +102,8 @@ class RowReader:
             tag, text = self.raw(name)
         if not text:
             if missing:
-                self.add(missing, tag, detail=default)
+                self.missing(missing, name, tag,
+                             default if missing_detail is None else missing_detail)
             return default
         try:
             return read_number(text, tag, self)
@@ -101,7 +116,7 @@ class RowReader:
         tag, text = self.raw(name)
         if not text:
             if missing:
-                self.add(missing, tag)
+                self.missing(missing, name, tag)
             return default
         value = read_int(text)
         if value is None or (allowed is not None and value not in allowed):
@@ -114,7 +129,7 @@ class RowReader:
         tag, text = self.raw(name)
         if not text:
             if missing:
-                self.add(missing, tag)
+                self.missing(missing, name, tag)
             return None
         if len(text) == 12 and text.isdigit() and text.isascii():
             try:  # fast path: the C parser of ISO basic format; odd values take the slow path
@@ -142,10 +157,15 @@ class RowReader:
 
 # --- scalar readers ------------------------------------------------------------------------------
 def read_number(text: str, tag: str, reader: RowReader | None) -> float:
-    """A finite number; decimal commas, digit grouping and spaces are normalised with P604."""
+    """A finite number; decimal commas, digit grouping and spaces are normalised with P604,
+    scientific notation (``1.2E7``) with P608. NaN, Infinity and overflow are refused."""
     digits = text.replace(".", "", 1)  # plain digits need no regex: the common case first
     if (digits.isdigit() and digits.isascii()) or _PLAIN(text):
         value = float(text)
+    elif _SCIENTIFIC(text):
+        value = float(text)  # finite or inf (1E999): the range check below refuses inf
+        if abs(value) <= _MAX_NUMBER and reader is not None:
+            reader.add("P608", tag, text, _plain_text(value))
     else:
         value = _dirty_number(text)
         if abs(value) <= _MAX_NUMBER and reader is not None:
@@ -153,6 +173,11 @@ def read_number(text: str, tag: str, reader: RowReader | None) -> float:
     if abs(value) > _MAX_NUMBER:  # also catches inf from 400 digits; NaN cannot be written
         raise Bad(f"out of range (at most {_MAX_NUMBER:.0e})")
     return value
+
+
+def _plain_text(value: float) -> str:
+    """A number as plain decimal text (no exponent), as the standard writes it."""
+    return format(Decimal(repr(value)), "f")  # repr: the shortest text of the same float
 
 
 def _dirty_number(text: str) -> float:

@@ -14,7 +14,7 @@ from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
 
-from rules.decision import hit_keys
+from rules.decision import acts, hit_keys
 from streams.jurisdiction import Jurisdiction
 
 Record = dict[str, Any]
@@ -29,7 +29,7 @@ def pending_hits(decision: Record) -> list[tuple[str, Record]]:
     """(key, hit) of the WARNING hits no appraiser has settled yet."""
     settled = set(decision.get("settled") or ())
     return [(k, h) for k, h in zip(hit_keys(decision["hits"]), decision["hits"], strict=True)
-            if h["severity"] == "WARNING" and k not in settled]
+            if h["severity"] == "WARNING" and k not in settled and acts(h)]
 
 
 @dataclass

@@ -285,7 +285,7 @@ def test_written_envelopes_parse_back_to_the_simulated_claims(seed: int, inline:
     assert parsed.facility == facility and not parsed.findings
     for record, got in zip(records, parsed.claims, strict=True):
         assert got.findings == [] and got.record is not None
-        stamped = ("version", "submitted_at", "content_hash", "source_standard")
+        stamped = ("version", "submitted_at", "sent_at", "content_hash", "source_standard")
         assert {k: v for k, v in got.record.items() if k not in stamped} == {
             k: v for k, v in record.items() if k not in stamped}
     heavy = parsed.claims[-1].record

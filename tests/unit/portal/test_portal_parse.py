@@ -373,7 +373,7 @@ TRIGGERS: dict[str, Callable[[], Outcome]] = {
     "P306": lambda: x3(DON_GIA_BH=None),
     "P307": lambda: x3(NGAY_YL=None),
     "P308": lambda: x3(NGAY_YL="x"),
-    "P309": lambda: x3(THANH_TIEN_BV="1e5"),
+    "P309": lambda: x3(THANH_TIEN_BV="NaN"),
     "P310": lambda: x3(PHAM_VI="9"),
     "P311": lambda: x3(MA_PTTT="9"),
     "P312": lambda: x3(T_BHTT=None),
@@ -381,6 +381,7 @@ TRIGGERS: dict[str, Callable[[], Outcome]] = {
     "P314": lambda: x3(NGAY_KQ="x"),
     "P315": lambda: x3(PP_VO_CAM="7"),
     "P316": lambda: x3(2, MA_VAT_TU=None, MA_DICH_VU="23.0003.1494"),
+    "P317": lambda: x3(MA_NHOM="7"),
     "P401": lambda: x2(MA_LK="79001_OTHER"),
     "P402": lambda: x3(1, MA_LK=None),
     "P501": lambda: js(lambda o: o.update(ghi_chu="x")),
@@ -394,6 +395,7 @@ TRIGGERS: dict[str, Callable[[], Outcome]] = {
     "P605": lambda: x1(NGAY_SINH="198504000000"),
     "P606": lambda: x1(MA_LOAI_KCB="1"),
     "P607": lambda: x2(MA_NHOM="Nhóm 4"),
+    "P608": lambda: x1(CAN_NANG="6.25E1"),
 }
 
 

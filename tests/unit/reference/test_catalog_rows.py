@@ -73,6 +73,17 @@ def test_valid_row_of_each_kind_becomes_a_record(kind: str) -> None:
         assert entry["price"] == float(VALID[kind]["price"])
 
 
+@pytest.mark.parametrize(("kind", "tender"), [
+    ("drugs", "215/QĐ-SYT;G1;N4;2024;79000"),  # the unit that ran the tender (QĐ 4750)
+    ("supplies", "12/QĐ-BV;G2;N0;2025"),  # a supply outside any technical group
+    ("supplies", "12/QĐ-BV;G0;N0;2025;01000"),
+])
+def test_lawful_tender_forms_are_accepted(kind: str, tender: str) -> None:
+    result = check(kind, [{**VALID[kind], "tt_thau": tender}])
+    assert result.findings == []
+    assert result.entries[0][1]["tt_thau"] == tender
+
+
 def test_attributes_go_to_the_map_normalised() -> None:
     staff = check("staff", [{**VALID["staff"], "scope": " 1; 2 ;;13 "}]).entries[0][1]
     assert staff["attributes"] == {"licence": "000543/HCM-CCHN", "scope": "1;2;13"}
@@ -150,6 +161,9 @@ BAD = [
     ("drugs", change("drugs", tt_thau="215/QĐ-SYT;G1;2024"), "tt_thau", "invalid_format"),
     ("drugs", change("drugs", tt_thau="215/QĐ-SYT;G0;N4;2024"), "tt_thau", "invalid_format"),
     ("drugs", change("drugs", tt_thau="215/QĐ-SYT;G1;N0;2024"), "tt_thau", "invalid_format"),
+    ("drugs", change("drugs", tt_thau="G1;N4;2024"), "tt_thau", "invalid_format"),
+    ("drugs", change("drugs", tt_thau="215/QĐ-SYT;G1;N4;2024;7900"), "tt_thau",
+     "invalid_format"),
     ("drugs", change("drugs", tt_thau="215/QĐ-SYT;G1;N4;2031"), "tt_thau", "out_of_range"),
     ("drugs", change("drugs", tt_thau="215/QĐ-SYT;G1;N4;1999"), "tt_thau", "out_of_range"),
     ("services", change("services", tt_thau=TENDER), "tt_thau", "not_allowed"),

@@ -7,9 +7,9 @@ import pytest
 
 from rules.base import Hit, Record
 from rules.cases import Case, base_case, cases_for, deep_merge
-from rules.catalogue._tender import Bid, parse_tender, same_bid
 from rules.context import Context
 from rules.engine import Engine
+from rules.tender import Bid, parse_tender, same_bid, tender_problem
 
 
 def _hits(engine: Engine, claim: Record, case: Case | None = None) -> list[Hit]:
@@ -23,7 +23,11 @@ def _hits(engine: Engine, claim: Record, case: Case | None = None) -> list[Hit]:
         ("1422/QĐ-BVĐK;G1;N4;2025", Bid("1422/qđ-bvđk", 1, 4, 2025)),
         ("G0;N1;2024", Bid("", 0, 1, 2024)),
         (" 12/QĐ-SYT ; G99 ; N99 ; 2023 ", Bid("12/qđ-syt", 99, 99, 2023)),
-        ("G1;N0;2024", None),
+        ("G1;N0;2024", Bid("", 1, 0, 2024)),
+        ("1422/QĐ-SYT;G1;N4;2024;79000", Bid("1422/qđ-syt", 1, 4, 2024, "79000")),
+        ("1422/QĐ-SYT ; G1 ; N4 ; 2024 ; 01a23 ", Bid("1422/qđ-syt", 1, 4, 2024, "01A23")),
+        ("1422/QĐ-SYT;G1;N4;2024;790001", None),
+        ("1422/QĐ-SYT;G1;N4;2024;", None),
         ("G100;N1;2024", None),
         ("G1;N4", None),
         ("1422/QĐ;G1;N4;24", None),
@@ -32,6 +36,20 @@ def _hits(engine: Engine, claim: Record, case: Case | None = None) -> list[Hit]:
 )
 def test_parse_tender(text: str, bid: Bid | None) -> None:
     assert parse_tender(text) == bid
+
+
+def test_n0_and_g0_lawful_for_supplies_only() -> None:
+    n0, g0 = Bid("", 1, 0, 2024), Bid("", 0, 1, 2024)
+    assert tender_problem(n0, "SUPPLY") is None and tender_problem(g0, "SUPPLY") is None
+    assert "N0" in (tender_problem(n0, "DRUG") or ("",))[0]
+    assert "G0" in (tender_problem(g0, "DRUG") or ("",))[0]
+    assert tender_problem(Bid("", 1, 4, 2024, "79000"), "DRUG") is None
+
+
+def test_same_bid_compares_units_named_on_both() -> None:
+    a, b = Bid("12/qđ", 1, 4, 2024, "79000"), Bid("12/qđ", 1, 4, 2024, "01000")
+    assert not same_bid(a, b)
+    assert same_bid(a, a._replace(unit="")) and same_bid(a._replace(unit=""), b)
 
 
 def test_same_bid_ignores_a_missing_decision_only() -> None:

@@ -69,8 +69,8 @@ def test_partial_hits_become_line_adjustments(engine: Engine) -> None:
     decision = decide(case.claim, hits, engine.version, case.claim["submitted_at"])
     assert decision["outcome"] == "PARTIAL_REJECT"
     assert decision["adjustments"] == [
-        {"table": "XML3", "line": 1, "code": "CL01", "requested": 30960.0, "rejected": 15480.0}]
-    assert decision["approved"] == pytest.approx(106480 - 15480)
+        {"table": "XML3", "line": 1, "code": "CL01", "requested": 30960.0, "rejected": 30960.0}]
+    assert decision["approved"] == pytest.approx(106480 - 30960)
 
 
 def test_parameters_are_data(engine: Engine) -> None:

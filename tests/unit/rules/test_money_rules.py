@@ -21,11 +21,15 @@ def engine() -> Engine:
 @pytest.mark.parametrize(
     ("patch", "codes"),
     [
-        # A header total alone is off (the simulator's MN01 injection): MN01 only.
+        # The header asks the fund more than the lines (the simulator's MN01 injection):
+        # MN01 (the excess) only: MN05 leaves a header that differs from its lines alone.
         ({"header": {"t_bhtt": 106580.0}}, {"MN01"}),
-        ({"header": {"t_tongchi_bv": 134100.0}}, {"MN01"}),
-        # A line's T_BHTT raised, nothing else: MN02 (fund money) and MN01 (header vs lines).
-        ({"drugs": {0: {"t_bhtt": 13000.0}}}, {"MN01", "MN02"}),
+        ({"header": {"t_bhtt": 106580.0, "t_bncct": 26520.0}}, {"MN01"}),
+        # A grand total alone is off: no fund money at stake, MN07 warns.
+        ({"header": {"t_tongchi_bv": 134100.0}}, {"MN07"}),
+        # A line's T_BHTT raised, nothing else: MN02 (fund money) and MN07 (the header now
+        # claims less than the lines, which costs the fund nothing).
+        ({"drugs": {0: {"t_bhtt": 13000.0}}}, {"MN07", "MN02"}),
         # ... with the header following the line: MN02 only (not MN04, not MN05).
         ({"header": {"t_bhtt": 107480.0}, "drugs": {0: {"t_bhtt": 13000.0}}}, {"MN02"}),
         # A quantity changed without recomputing the line's amounts: MN03 only.

@@ -11,7 +11,8 @@ from rules.registry import all_rules
 
 ROOT = Path(__file__).parents[3]
 # What a rule module may import from rules/: the vocabulary, and its family's helpers.
-RULE_MAY_IMPORT = {"rules.base", "rules.context", "rules.cross_claim"}
+RULE_MAY_IMPORT = {"rules.base", "rules.context", "rules.cross_claim",
+                   "rules.tender"}  # the parser the catalog loader shares
 # The generic path: the engine and the worker's stages, which must name no rule.
 GENERIC = ("rules/engine.py", "rules/cross_claim.py", "streams/worker/processor.py",
            "streams/worker/practice.py", "streams/worker/history.py")

@@ -195,7 +195,16 @@ def test_decision_row() -> None:
     # Both explanations and the limit applied are kept; no limit stays NULL, not "".
     assert [(h["message"], h["message_vi"], h["threshold"]) for h in hit_rows[:2]] == [
         ("XC02 message", "XC02 thông báo", None), ("CT01 message", "CT01 thông báo", "10.00 VND")]
-    assert HIT_COLUMNS[-2:] == ("message_vi", "threshold")  # appended by 0006_hit_messages
+    # appended by 0006_hit_messages, then 0019_hit_mode: the ALTERs' column order
+    assert HIT_COLUMNS[-3:] == ("message_vi", "threshold", "mode")
+    assert {h["mode"] for h in hit_rows} == {"enforce"}  # events written before modes existed
+
+
+def test_observed_hit_is_stored_with_its_mode_and_warns_nothing() -> None:
+    hit = {**make_hit("XC02", "WARNING", "XML1", None, 0.0), "mode": "observe"}
+    row, hit_rows = decision_rows(make_decision(hits=[hit]), NOW)
+    assert [h["mode"] for h in hit_rows] == ["observe"]
+    assert row["warned"] == 0
 
 
 def test_decision_without_hits_and_without_warning() -> None:

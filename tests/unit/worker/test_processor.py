@@ -107,8 +107,8 @@ def test_reappraisal_with_unchanged_rules_keeps_the_decision(ref: Enrichment) ->
 
 def test_reappraisal_under_changed_rules_is_a_new_revision(ref: Enrichment) -> None:
     first = appraise(claim(), [], ref, now=lambda: NOW)
-    # A retroactive change no claim can meet: every header total is "off".
-    stricter = Engine.load(overrides={"MN01": {"tolerance_vnd": -1.0}})
+    # A retroactive change no claim can meet: every claim arrives "late".
+    stricter = Engine.load(overrides={"SB01": {"max_hours": -1}})
     changed = Enrichment(stricter, ref.catalog, ref.cards)
     later = NOW + timedelta(days=30)
     out = appraise(claim(), first.visits, changed, now=lambda: later, reappraise=True)
