@@ -153,8 +153,9 @@ class World:
                                                         self.anomalies[-1].peer_high)))
         self.anomalies.append(anomaly("79001", "drug_share", observed=0.47, expected=0.38,
                                       band=(0.30, 0.43), excess=120_000_000.0, rank=4))
-        self.anomalies.append(anomaly("79002", "admissions", level="watch", observed=30,
-                                      expected=22, band=(15, 28), excess=0.0, rank=0))
+        # A count's figures are the month's totals, as the detector reports them.
+        self.anomalies.append(anomaly("79002", "admissions", level="watch", observed=900,
+                                      expected=660, band=(450, 840), excess=0.0, rank=0))
         return self
 
     def _mean_cost(self, code: str, first: date, last: date) -> float:
