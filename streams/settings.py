@@ -151,6 +151,10 @@ class Settings(BaseSettings):
                                    "reads before the first month it evaluates")
     fund_min_visits: int = Field(100, ge=1, description="Visits a facility needs in a month "
                                  "for a notice (below it: watch at most)")
+    fund_metrics_host: str = Field("127.0.0.1", description="Bind address of the continuous "
+                                   "detect's /metrics")
+    fund_metrics_port: int = Field(36068, description="Prometheus port of the continuous "
+                                   "hireview detect")
 
     @model_validator(mode="before")
     @classmethod

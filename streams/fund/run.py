@@ -25,6 +25,7 @@ from streams.fund import refresh, store
 from streams.fund.detector import Params, detect, evaluated, planned_rows
 from streams.fund.progress import Progress
 from streams.jurisdiction import FacilityRegister, JurisdictionError
+from streams.metrics import Metrics
 from streams.settings import Settings
 
 log = logging.getLogger("hireview.detect")
@@ -52,7 +53,8 @@ def _month_start(d: date) -> date:
 
 def run_detection(settings: Settings, first: date, last: date, *, rebuild: bool = False,
                   publish: bool = True, show_progress: bool = True,
-                  say: Callable[[str], None] = print) -> RunSummary:
+                  say: Callable[[str], None] = print,
+                  metrics: Metrics | None = None) -> RunSummary:
     started, clock = datetime.now(UTC).replace(microsecond=0), Progress(0, "", enabled=False)
     client = db.connect(settings)
 
@@ -96,6 +98,11 @@ def run_detection(settings: Settings, first: date, last: date, *, rebuild: bool 
         "anomalies": len(rows), "notices": notices, "ingested_at": now}])
     summary = RunSummary(run_id, first, last, len(facilities), series.rows, len(rows), notices,
                          len(cleared), seconds, detect_seconds)
+    if metrics is not None:
+        metrics.detect_runs_total.inc()
+        metrics.detect_run_seconds.observe(seconds)
+        for r in rows + cleared:
+            metrics.anomalies_total.labels(r["level"]).inc()
     say(f"run {run_id}: {first}..{last}, {summary.facilities} facilities, "
         f"{summary.rows:,} facility-days in {seconds:.1f}s (detector {detect_seconds:.1f}s, "
         f"{summary.rows / max(detect_seconds, 1e-9):,.0f} facility-days/s); "
@@ -120,13 +127,31 @@ def _publish(settings: Settings, rows: list[dict[str, Any]]) -> None:
 
 
 def run_continuous(settings: Settings, stop: threading.Event | None = None,
-                   say: Callable[[str], None] = print) -> None:
+                   say: Callable[[str], None] = print, metrics: Metrics | None = None) -> None:
     """Refresh facility_day every fund_refresh_seconds; detect every fund_detect_hours over
-    the previous and the current month (up to yesterday), until SIGINT/SIGTERM or ``stop``."""
+    the previous and the current month (up to yesterday), until SIGINT/SIGTERM or ``stop``.
+    Its metrics are served on fund_metrics_port and announced to Prometheus."""
+    from prometheus_client import start_http_server
+
+    from streams.scrape import scrape_host, scrape_target
+
     stop = stop or threading.Event()
     if threading.current_thread() is threading.main_thread():
         for sig in (signal.SIGINT, signal.SIGTERM):
             signal.signal(sig, lambda *_: stop.set())
+    metrics = metrics or Metrics.detect()
+    server, _ = start_http_server(settings.fund_metrics_port, addr=settings.fund_metrics_host,
+                                  registry=metrics.registry)
+    try:
+        with scrape_target(settings, "detect", settings.fund_metrics_port,
+                           scrape_host(settings.fund_metrics_host)):
+            _loop(settings, stop, say, metrics)
+    finally:
+        server.shutdown()
+
+
+def _loop(settings: Settings, stop: threading.Event, say: Callable[[str], None],
+          metrics: Metrics) -> None:
     client = db.connect(settings)
 
     def query(sql: str) -> list[tuple[Any, ...]]:
@@ -136,13 +161,16 @@ def run_continuous(settings: Settings, stop: threading.Event | None = None,
     last_run = 0.0
     while not stop.is_set():
         days = refresh.refresh_touched(query, REFRESH_NAME, settings.fund_refresh_margin_seconds)
+        metrics.fund_refreshed_days_total.inc(days)
+        metrics.fund_refreshed_at_seconds.set(datetime.now(UTC).timestamp())
         if days:
             log.info("facility_day: %d day(s) refreshed", days)
         now = datetime.now(UTC)
         if now.timestamp() - last_run >= settings.fund_detect_hours * 3600:
             yesterday = now.date() - timedelta(days=1)
             first = _month_start(_month_start(yesterday) - timedelta(days=1))
-            run_detection(settings, first, yesterday, show_progress=False, say=say)
+            run_detection(settings, first, yesterday, show_progress=False, say=say,
+                          metrics=metrics)
             last_run = now.timestamp()
         stop.wait(settings.fund_refresh_seconds)
 

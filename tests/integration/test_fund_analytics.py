@@ -5,6 +5,7 @@ over simulated facility-day series writes anomalies rows and publishes them."""
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
@@ -102,10 +103,13 @@ def test_detector_writes_anomalies_and_publishes_them(isolated: Settings,
 def test_continuous_detect_refreshes_what_the_sink_stores(isolated: Settings) -> None:
     import threading
     import time
+    import urllib.request
 
     from streams.fund.run import run_continuous
+    from streams.ops.procs import free_port
 
-    settings = isolated.model_copy(update={"fund_refresh_seconds": 0.2})
+    settings = isolated.model_copy(update={"fund_refresh_seconds": 0.2,
+                                           "fund_metrics_port": free_port()})
     db.migrate(settings, progress=lambda _m: None)
     client = db.connect(settings)
     stop = threading.Event()
@@ -122,12 +126,19 @@ def test_continuous_detect_refreshes_what_the_sink_stores(isolated: Settings) ->
             if done == len(EXPECTED) and facility_day(_query(client)) and _settled(client):
                 break
             time.sleep(0.2)
+        url = f"http://127.0.0.1:{settings.fund_metrics_port}/metrics"
+        page = urllib.request.urlopen(url, timeout=10).read().decode()
+        targets = list(settings.targets_dir.glob("detect-*.json"))
     finally:
         stop.set()
         runner.join(30)
     assert not runner.is_alive()
     check(facility_day(_query(client)))
     assert client.execute("SELECT count() FROM detect_runs")[0][0] == 1  # its first round
+    assert "hireview_detect_runs_total 1.0" in page
+    refreshed = re.search(r"^hireview_fund_refreshed_days_total (\S+)$", page, re.M)
+    assert refreshed and float(refreshed.group(1)) >= len(EXPECTED)
+    assert targets and not list(settings.targets_dir.glob("detect-*.json"))  # withdrawn
 
 
 def _settled(client: Any) -> bool:
