@@ -48,12 +48,14 @@ ENGINE = ReplacingMergeTree(ver)
 PARTITION BY toYYYYMM(day)
 ORDER BY (facility, day);
 
--- The same metrics per province and day, summed over the province's facilities.
+-- The same metrics per province and day, summed over the province's facilities (facilities:
+-- those with a visit that day; a day left without claims keeps a zero row). `active` is
+-- computed in a subquery: on 18.16 any `visits` in this SELECT would mean sum(visits).
 CREATE VIEW IF NOT EXISTS province_day AS
 SELECT
     day,
     province,
-    count() AS facilities,
+    countIf(active = 1) AS facilities,
     sum(visits) AS visits,
     sum(outpatient) AS outpatient,
     sum(inpatient) AS inpatient,
@@ -70,7 +72,7 @@ SELECT
     sum(service_cost) AS service_cost,
     sum(inpatient_cost) AS inpatient_cost,
     sum(decided) AS decided
-FROM facility_day FINAL
+FROM (SELECT *, toUInt8(visits > 0) AS active FROM facility_day FINAL)
 GROUP BY day, province;
 
 -- Rule hits by rule, one row per facility, day and rule code.

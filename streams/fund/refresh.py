@@ -109,6 +109,20 @@ def insert_days_sql(days: Iterable[date], now: datetime) -> str:
             f"toUInt64({ver}) AS ver\nFROM ({day_rows_sql(days)})")
 
 
+def emptied_days_sql(days: Iterable[date], now: datetime) -> str:
+    """INSERT ... SELECT that zeroes the rows of ``days`` the recomputation at ``now`` did not
+    write: a facility-day whose last claim moved to another day (a corrected NGAY_VAO) has no
+    row in the new result, and its old row must not keep counting the claim."""
+    ver = int(now.timestamp() * 1000)
+    counts = ", ".join("toUInt64(0)" for _ in range(7))
+    amounts = ", ".join("toFloat64(0)" for _ in range(8))
+    return (f"INSERT INTO facility_day ({', '.join(DAY_COLUMNS)})\n"
+            f"SELECT day, facility, province, {counts}, {amounts}, toUInt64(0), "
+            f"emptyArrayString(), emptyArrayUInt64(), "
+            f"toDateTime('{now:%Y-%m-%d %H:%M:%S}', 'UTC'), toUInt64({ver})\n"
+            f"FROM facility_day FINAL WHERE day IN ({_days_list(days)}) AND ver < {ver}")
+
+
 def touched_days_sql(since: datetime) -> tuple[str, str]:
     """The days whose facility_day rows may be stale: days of any version of a claim stored
     after ``since``, and service days of decisions stored after it."""
@@ -122,13 +136,15 @@ def touched_days_sql(since: datetime) -> tuple[str, str]:
 def refresh_days(query: Query, days: Iterable[date], now: datetime | None = None,
                  optimize: bool = True, progress: Callable[[int], None] | None = None
                  ) -> int:
-    """Recompute facility_day for ``days`` (in chunks), then merge their partitions so plain
-    reads see one row per key. Returns the number of days recomputed."""
+    """Recompute facility_day for ``days`` (in chunks), zero the facility-days left without
+    claims, then merge their partitions so plain reads see one row per key. Returns the
+    number of days recomputed."""
     wanted = sorted(set(days))
-    when = (now or datetime.now(UTC)).replace(microsecond=0)
+    when = now or datetime.now(UTC)  # to the millisecond: the version of the rows written
     for i in range(0, len(wanted), CHUNK_DAYS):
         chunk = wanted[i:i + CHUNK_DAYS]
         query(insert_days_sql(chunk, when))
+        query(emptied_days_sql(chunk, when))
         if progress:
             progress(len(chunk))
     if optimize:
@@ -144,14 +160,15 @@ def refresh_touched(query: Query, name: str, margin_seconds: float,
     after it), then move the watermark. Returns the days recomputed."""
     if not _NAME.fullmatch(name):
         raise ValueError(f"refresh name: {name!r} is not a plain name")
-    started = (now or datetime.now(UTC)).replace(microsecond=0)
+    exact = now or datetime.now(UTC)  # the rows' version, to the millisecond
+    started = exact.replace(microsecond=0)  # the watermark (DateTime: seconds)
     rows = query(f"SELECT max(watermark) FROM fund_refresh FINAL WHERE name = '{name}'")
     last = as_datetime(rows[0][0]) if rows and rows[0][0] else datetime(1970, 1, 2, tzinfo=UTC)
     since = max(last - timedelta(seconds=margin_seconds), datetime(1970, 1, 2, tzinfo=UTC))
     days: set[date] = set()
     for sql in touched_days_sql(since):
         days.update(as_date(r[0]) for r in query(sql))
-    done = refresh_days(query, days, started) if days else 0
+    done = refresh_days(query, days, exact) if days else 0
     query(f"INSERT INTO fund_refresh (name, watermark, refreshed_at) SELECT '{name}', "
           f"toDateTime('{started:%Y-%m-%d %H:%M:%S}', 'UTC'), now()")
     return done

@@ -22,8 +22,8 @@ from streams.settings import Settings
 from streams.sim.fund_publish import day_columns
 from streams.sim.fund_series import simulate
 from streams.sink.consumer import insert_tables
-from tests.unit.fund.fund_rows import EXPECTED, batches
-from tests.unit.fund.test_analytics_chdb import check, facility_day
+from tests.unit.fund.fund_rows import EXPECTED, batches, correction
+from tests.unit.fund.test_analytics_chdb import DAYS, check, facility_day
 
 pytestmark = pytest.mark.clickhouse
 
@@ -42,11 +42,14 @@ def test_facility_day_from_sink_inserts_counts_each_claim_once(isolated: Setting
     for tables in batches():  # at-least-once: LK1 and a decision batch twice, a revision
         insert_tables(client, tables)
     assert refresh.refresh_touched(query, "continuous", 300) == len(EXPECTED)
+    insert_tables(client, correction())  # LK4 leaves 03-05, which keeps no claim
+    refresh.refresh_days(query, [date(2025, 3, 2), date(2025, 3, 5)])
     check(facility_day(query))
-    refresh.refresh_days(query, [date(2025, 3, 1), date(2025, 3, 2)])  # again: replaces
+    refresh.refresh_days(query, DAYS)  # again: replaces
     check(facility_day(query))
-    assert query("SELECT count() FROM facility_day")[0][0] == 2  # plain reads exact too
-    assert query("SELECT visits FROM province_day ORDER BY day") == [(2,), (1,)]
+    assert query("SELECT count() FROM facility_day")[0][0] == 3  # plain reads exact too
+    assert query("SELECT visits, facilities FROM province_day ORDER BY day") == [
+        (2, 1), (2, 1), (0, 0)]
     assert query("SELECT code, claims FROM facility_rule_day ORDER BY code") == [
         ("CT01", 1), ("XC02", 1)]
     # Nothing new stored: the next continuous refresh has nothing to do.
@@ -102,7 +105,6 @@ def test_detector_writes_anomalies_and_publishes_them(isolated: Settings,
 
 def test_continuous_detect_refreshes_what_the_sink_stores(isolated: Settings) -> None:
     import threading
-    import time
     import urllib.request
 
     from streams.fund.run import run_continuous
@@ -120,12 +122,9 @@ def test_continuous_detect_refreshes_what_the_sink_stores(isolated: Settings) ->
     try:
         for tables in batches(datetime.now(UTC)):  # stored while the loop runs, stamped
             insert_tables(client, tables)           # with the time as the sink does
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            done = client.execute("SELECT count() FROM facility_day FINAL")[0][0]
-            if done == len(EXPECTED) and facility_day(_query(client)) and _settled(client):
-                break
-            time.sleep(0.2)
+        _wait_for(lambda: _visits(client, "2025-03-05") == 1 and _settled(client))
+        insert_tables(client, correction(datetime.now(UTC)))  # LK4 leaves 03-05
+        _wait_for(lambda: _visits(client, "2025-03-05") == 0)
         url = f"http://127.0.0.1:{settings.fund_metrics_port}/metrics"
         page = urllib.request.urlopen(url, timeout=10).read().decode()
         targets = list(settings.targets_dir.glob("detect-*.json"))
@@ -139,6 +138,19 @@ def test_continuous_detect_refreshes_what_the_sink_stores(isolated: Settings) ->
     refreshed = re.search(r"^hireview_fund_refreshed_days_total (\S+)$", page, re.M)
     assert refreshed and float(refreshed.group(1)) >= len(EXPECTED)
     assert targets and not list(settings.targets_dir.glob("detect-*.json"))  # withdrawn
+
+
+def _wait_for(condition: Any, seconds: float = 60.0) -> None:
+    import time
+
+    deadline = time.monotonic() + seconds
+    while not condition() and time.monotonic() < deadline:
+        time.sleep(0.2)
+
+
+def _visits(client: Any, day: str) -> int | None:
+    rows = client.execute(f"SELECT visits FROM facility_day FINAL WHERE day = '{day}'")
+    return int(rows[0][0]) if rows else None
 
 
 def _settled(client: Any) -> bool:

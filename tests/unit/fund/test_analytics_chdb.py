@@ -16,7 +16,7 @@ from streams.fund.anomaly import Anomaly
 from streams.jurisdiction import FacilityRegister, RegisteredFacility
 from streams.sink.rows import TABLE_COLUMNS
 from tests.unit.fund.chdb_engine import Chdb
-from tests.unit.fund.fund_rows import EXPECTED, batches
+from tests.unit.fund.fund_rows import EXPECTED, batches, correction
 
 
 @pytest.fixture(scope="module")
@@ -46,27 +46,34 @@ def check(got: dict[tuple[str, str], dict[str, Any]]) -> None:
                     else got[key][column] == value, (key, column)
 
 
+DAYS = [date(2025, 3, 1), date(2025, 3, 2), date(2025, 3, 5)]
+
+
 def test_facility_day_counts_each_claim_once_at_its_current_state(engine: Chdb) -> None:
-    assert refresh.refresh_touched(engine.query, "continuous", 300) == 2
+    assert refresh.refresh_touched(engine.query, "continuous", 300) == 3
+    for table, rows in correction().items():  # LK4 leaves 03-05 for 03-02
+        store.write(engine.insert, table, TABLE_COLUMNS[table], rows)
+    refresh.refresh_days(engine.query, [date(2025, 3, 2), date(2025, 3, 5)])
     check(facility_day(engine.query))
     # Refreshing again (all days) replaces rows instead of adding to them.
-    refresh.refresh_days(engine.query, [date(2025, 3, 1), date(2025, 3, 2)])
+    refresh.refresh_days(engine.query, DAYS)
     check(facility_day(engine.query))
-    assert engine.query("SELECT count() FROM facility_day")[0][0] == 2  # merged by OPTIMIZE
+    assert engine.query("SELECT count() FROM facility_day")[0][0] == 3  # merged by OPTIMIZE
 
 
 def test_province_and_rule_views(engine: Chdb) -> None:
-    refresh.refresh_days(engine.query, [date(2025, 3, 1), date(2025, 3, 2)])
+    refresh.refresh_days(engine.query, DAYS)
     rows = engine.query("SELECT day, province, facilities, visits, rejected FROM province_day "
                         "ORDER BY day")
     assert [(str(d), p, f, v, r) for d, p, f, v, r in rows] == [
-        ("2025-03-01", "79", 1, 2, 500.0), ("2025-03-02", "79", 1, 1, 0.0)]
+        ("2025-03-01", "79", 1, 2, 500.0), ("2025-03-02", "79", 1, 2, 0.0),
+        ("2025-03-05", "79", 0, 0, 0.0)]
     rows = engine.query("SELECT code, claims FROM facility_rule_day ORDER BY code")
     assert rows == [("CT01", 1), ("XC02", 1)]
 
 
 def test_register_series_and_anomalies_round_trip(engine: Chdb) -> None:
-    refresh.refresh_days(engine.query, [date(2025, 3, 1), date(2025, 3, 2)])
+    refresh.refresh_days(engine.query, DAYS)
     now = datetime(2025, 4, 1, tzinfo=UTC)
     register = FacilityRegister({"79001": "79-760", "79002": "79-760"}, {
         "79001": RegisteredFacility("79001", "79-760", "BV A", 2, "public_hospital")})
@@ -76,7 +83,7 @@ def test_register_series_and_anomalies_round_trip(engine: Chdb) -> None:
     assert [(f.facility, f.tier, f.kind) for f in facilities] == [
         ("79001", 2, "public_hospital"), ("79002", 0, "")]
     series = store.read_series(engine.query, facilities, date(2025, 2, 28), date(2025, 3, 3))
-    assert series.data["visits"][0].tolist() == [0, 2, 1, 0]
+    assert series.data["visits"][0].tolist() == [0, 2, 2, 0]
     assert series.data["total_cost"][0, 1] == pytest.approx(2 * 54086.42)
 
     found = Anomaly("79001", "79", "cost_per_visit", date(2025, 3, 1), date(2025, 3, 31),
