@@ -91,6 +91,12 @@ def _console(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def _simulate(settings: Settings, args: argparse.Namespace) -> int:
+    if args.fund_facilities:
+        from streams.sim.fund_publish import simulate_fund
+
+        simulate_fund(settings, args.fund_facilities, args.fund_days, args.seed,
+                      labels_path=args.labels)
+        return 0
     from streams.sim.publish import simulate_and_publish
 
     if args.envelopes:
@@ -167,6 +173,12 @@ def _bench(settings: Settings, args: argparse.Namespace) -> int:
         from streams.bench.settle import run_settle_bench
 
         return run_settle_bench(settings, facilities=args.facilities, reports=args.reports,
+                                as_json=args.json)
+    if args.target == "detect":
+        from streams.bench.detect import run_detect_bench
+
+        return run_detect_bench(settings, facilities=args.facilities, days=args.days,
+                                clickhouse=args.clickhouse, claims=args.claims,
                                 as_json=args.json)
     from streams.bench.pipeline import run_bench
 
@@ -259,6 +271,33 @@ def _notices(settings: Settings, args: argparse.Namespace) -> int:
     return command(lambda: ServerDb(connect(settings)), args, settings.notices_path)
 
 
+def _detect(settings: Settings, args: argparse.Namespace) -> int:
+    from streams.fund.run import run_continuous, run_detection
+
+    if args.date_from is None and args.date_to is None:
+        run_continuous(settings)
+        return 0
+    if args.date_from is None or args.date_to is None:
+        print("hireview detect: give both --from and --to (or neither: run continuously)",
+              file=sys.stderr)
+        return 2
+    if args.date_to < args.date_from:
+        print("hireview detect: --to is before --from", file=sys.stderr)
+        return 2
+    run_detection(settings, args.date_from, args.date_to, rebuild=args.rebuild,
+                  publish=not args.no_kafka, show_progress=not args.quiet)
+    return 0
+
+
+def _facilities(settings: Settings, args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from streams.fund.run import load_facilities
+
+    return load_facilities(settings, Path(args.file),
+                           err=lambda message: print(message, file=sys.stderr))
+
+
 def _day(text: str) -> object:
     from streams.replay.run import parse_day
 
@@ -320,6 +359,11 @@ def build_parser() -> argparse.ArgumentParser:
                         "empty, blood, no-muc-huong, decimal-comma")
     s.add_argument("--lines", type=int, default=0,
                    help="with --envelopes: grow inpatient claims to at least this many lines")
+    s.add_argument("--fund-facilities", type=int, default=0, metavar="N",
+                   help="instead of claims: N facilities' facility_day rows and register "
+                   "straight into ClickHouse, with labelled anomalies (fund monitoring)")
+    s.add_argument("--fund-days", type=int, default=400, help="with --fund-facilities: days "
+                   "of data, ending yesterday")
     s.set_defaults(run=_simulate)
 
     s = sub.add_parser("demo", help="bring everything up and stream simulated discharges")
@@ -331,7 +375,8 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("bench", help="benchmarks: the pipeline (default), the portal, the "
                        "pre-check, the rules, the console")
     s.add_argument("target", nargs="?", default="pipeline",
-                   choices=["pipeline", "portal", "precheck", "rules", "console", "settle"])
+                   choices=["pipeline", "portal", "precheck", "rules", "console", "settle",
+                            "detect"])
     s.add_argument("--envelopes", type=int, default=3000, help="portal: outpatient envelopes")
     s.add_argument("--heavy", type=int, default=60, help="portal: 800-line inpatient envelopes")
     s.add_argument("--clients", type=int, default=8, help="portal: concurrent HTTP clients")
@@ -344,8 +389,12 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--burst-seconds", type=int, default=30, help="console: burst length")
     s.add_argument("--pages", type=int, default=3, help="console: open pages")
     s.add_argument("--json", action="store_true", help="print figures as JSON")
-    s.add_argument("--facilities", type=int, default=1000, help="settle: facilities settled")
+    s.add_argument("--facilities", type=int, default=1000,
+                   help="settle: facilities settled; detect: simulated facilities")
     s.add_argument("--reports", type=int, default=100, help="settle: reports generated, signed")
+    s.add_argument("--days", type=int, default=400, help="detect: days of facility_day")
+    s.add_argument("--clickhouse", action="store_true",
+                   help="detect: also through ClickHouse (insert facility_day, read it back)")
     s.set_defaults(run=_bench)
 
     s = sub.add_parser("catalogs", help="load catalog lists (national or a facility's)")
@@ -425,6 +474,22 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--no-files", action="store_true",
                    help="record the notices without writing HTML/PDF files")
     s.set_defaults(run=_notices)
+
+    s = sub.add_parser("detect", help="fund-use anomalies per facility (continuous without "
+                       "--from/--to: refresh facility_day, detect on a schedule)")
+    s.add_argument("--from", dest="date_from", type=_day, help="first day YYYY-MM-DD (its "
+                   "month is evaluated)")
+    s.add_argument("--to", dest="date_to", type=_day, help="last day YYYY-MM-DD")
+    s.add_argument("--rebuild", action="store_true",
+                   help="recompute facility_day for every day read, not only touched ones")
+    s.add_argument("--no-kafka", action="store_true", help="do not publish to hi.anomalies")
+    s.add_argument("--quiet", action="store_true", help="no progress bar")
+    s.set_defaults(run=_detect)
+
+    s = sub.add_parser("facilities", help="the facility register (district, tier, kind)")
+    s.add_argument("action", choices=["load"])
+    s.add_argument("file", help="CSV facility,district[,name,tier,kind] (header row first)")
+    s.set_defaults(run=_facilities)
     return p
 
 

@@ -11,6 +11,11 @@ Roles and scopes (a request names the facility ``MA_CSKCB`` it acts on):
 Why a register for districts: MA_CSKCB encodes only the province (its first 2 digits), so which
 district a facility belongs to is data the agency keeps, in a CSV file ``facility,district``.
 A row whose district lies in another province than the facility code is refused.
+
+The same file is the facility register of fund-use monitoring (docs/fund-monitoring.md): it may
+carry more columns after the first two, by header name — ``name``, ``tier`` (1 central,
+2 provincial, 3 district, 4 commune) and ``kind`` (one of KINDS) — which peer groups need.
+A file with only the first two columns reads as before.
 """
 
 from __future__ import annotations
@@ -21,6 +26,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 ROLES = ("facility", "district", "province", "central")
+KINDS = ("public_hospital", "private_hospital", "clinic", "health_station")
+TIERS = (1, 2, 3, 4)
 AGENCY_ROLES = ("district", "province", "central")
 FACILITY_CODE = re.compile(r"[0-9A-Za-z]{5}")
 _DISTRICT = re.compile(r"[0-9]{2}-[0-9]{3}")
@@ -63,11 +70,34 @@ class Jurisdiction:
         return facility == self.scope
 
 
-class FacilityRegister:
-    """Which district each facility belongs to (``facility -> PP-DDD``)."""
+@dataclass(frozen=True)
+class RegisteredFacility:
+    """One register row: tier 0 and kind '' when the file does not say."""
 
-    def __init__(self, districts: dict[str, str] | None = None) -> None:
+    facility: str
+    district: str
+    name: str = ""
+    tier: int = 0
+    kind: str = ""
+
+    @property
+    def province(self) -> str:
+        return self.facility[:2]
+
+
+class FacilityRegister:
+    """Which district each facility belongs to (``facility -> PP-DDD``), and the optional
+    attributes of each (``entries``)."""
+
+    def __init__(self, districts: dict[str, str] | None = None,
+                 entries: dict[str, RegisteredFacility] | None = None) -> None:
         self._district = dict(districts or {})
+        self._entries = dict(entries or {})
+
+    def entries(self) -> list[RegisteredFacility]:
+        """Every facility with its attributes, in code order."""
+        return [self._entries.get(f) or RegisteredFacility(f, d)
+                for f, d in sorted(self._district.items())]
 
     def __len__(self) -> int:
         return len(self._district)
@@ -89,11 +119,13 @@ class FacilityRegister:
         if not path.exists():
             return cls()
         districts: dict[str, str] = {}
+        entries: dict[str, RegisteredFacility] = {}
         with path.open(encoding="utf-8-sig", newline="") as f:
             rows = csv.reader(f)
             header = [h.strip().lower() for h in next(rows, [])]
             if header[:2] != ["facility", "district"]:
                 raise JurisdictionError(f"{path}: line 1: expected the header 'facility,district'")
+            extra = {name: i for i, name in enumerate(header) if name in ("name", "tier", "kind")}
             for line, row in enumerate(rows, 2):
                 if not row or not "".join(row).strip():
                     continue
@@ -111,4 +143,21 @@ class FacilityRegister:
                     raise JurisdictionError(f"{where}: facility {facility} is already in district "
                                           f"{districts[facility]}")
                 districts[facility] = district
-        return cls(districts)
+                entries[facility] = _attributes(facility, district, row, extra, where)
+        return cls(districts, entries)
+
+
+def _attributes(facility: str, district: str, row: list[str], columns: dict[str, int],
+                where: str) -> RegisteredFacility:
+    """The optional columns of a register row, checked."""
+    def cell(name: str) -> str:
+        i = columns.get(name)
+        return row[i].strip() if i is not None and i < len(row) else ""
+
+    tier_text, kind = cell("tier"), cell("kind")
+    if tier_text and not (tier_text.isdigit() and int(tier_text) in TIERS):
+        raise JurisdictionError(f"{where}: tier: {tier_text!r} is not 1, 2, 3 or 4")
+    if kind and kind not in KINDS:
+        raise JurisdictionError(f"{where}: kind: {kind!r} is not one of {', '.join(KINDS)}")
+    return RegisteredFacility(facility, district, cell("name"),
+                              int(tier_text) if tier_text else 0, kind)

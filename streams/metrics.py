@@ -19,16 +19,18 @@ from typing import Any, Literal, NoReturn
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
-Process = Literal["worker", "sink", "portal", "web"]
+Process = Literal["worker", "sink", "portal", "web", "detect"]
 _LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
 _WORKER: tuple[Process, ...] = ("worker",)
 _SINK: tuple[Process, ...] = ("sink",)
 _PORTAL: tuple[Process, ...] = ("portal",)
 _WEB: tuple[Process, ...] = ("web",)
+_DETECT: tuple[Process, ...] = ("detect",)  # the continuous hireview detect (streams/fund/)
 # Consumer lag is read by every process that talks to Kafka, for every hireview consumer group
 # (streams/lag.py): a group's lag stays measured while its own processes are down.
 _ALL: tuple[Process, ...] = ("worker", "sink", "portal", "web")
 _ROW_BUCKETS = (1, 10, 50, 100, 250, 500, 1000, 2500, 5000, 10000, 25000)
+_RUN_BUCKETS = (0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 120.0, 300.0, 600.0)
 
 
 @dataclass(frozen=True)
@@ -150,6 +152,17 @@ CATALOGUE: tuple[Declaration, ...] = (
     Declaration("report_signings_total", Counter,
                 "Report signing attempts through the portal, by field and result "
                 "(signed, refused)", _PORTAL, ("field", "result")),
+    # --- fund-use detector (hireview detect, continuous) ---
+    Declaration("fund_refreshed_days_total", Counter,
+                "facility_day days recomputed by the continuous refresh", _DETECT),
+    Declaration("fund_refreshed_at_seconds", Gauge,
+                "Unix time of the last finished facility_day refresh", _DETECT),
+    Declaration("detect_runs_total", Counter, "Detector runs finished", _DETECT),
+    Declaration("detect_run_seconds", Histogram,
+                "Time of one detector run: read, detect, write", _DETECT,
+                buckets=_RUN_BUCKETS),
+    Declaration("anomalies_total", Counter,
+                "Anomaly rows written, by level (watch, notice, cleared)", _DETECT, ("level",)),
 )
 
 
@@ -211,6 +224,12 @@ class Metrics:
     web_streams_open: Gauge
     web_reviews_published_total: Counter
     web_queue_claims: Gauge
+    # fund-use detector
+    fund_refreshed_days_total: Counter
+    fund_refreshed_at_seconds: Gauge
+    detect_runs_total: Counter
+    detect_run_seconds: Histogram
+    anomalies_total: Counter
 
     @classmethod
     def of(cls, process: Process, registry: CollectorRegistry | None = None) -> Metrics:
@@ -236,3 +255,7 @@ class Metrics:
     @classmethod
     def web(cls, registry: CollectorRegistry | None = None) -> Metrics:
         return cls.of("web", registry)
+
+    @classmethod
+    def detect(cls, registry: CollectorRegistry | None = None) -> Metrics:
+        return cls.of("detect", registry)

@@ -23,7 +23,7 @@ from pathlib import Path
 
 from streams.settings import Settings
 
-JOBS = ("worker", "sink", "portal", "web")
+JOBS = ("worker", "sink", "portal", "web", "detect")
 
 
 def announce(settings: Settings, job: str, port: int, host: str = "127.0.0.1",

@@ -138,6 +138,23 @@ class Settings(BaseSettings):
     notices_dir: Path | None = Field(None, description="Where `hireview notices` writes each "
                                      "notice's HTML and PDF (<dir>/<YYYYMM>/<facility>.<lang>"
                                      ".pdf); default <state_dir>/notices")
+    # --- fund-use monitoring (hireview detect, streams/fund/) ----------------------------------
+    fund_refresh_seconds: float = Field(60.0, gt=0, description="Seconds between two "
+                                        "facility_day refreshes of a continuous detect")
+    fund_refresh_margin_seconds: float = Field(300.0, ge=0, description="A refresh re-reads "
+                                               "rows stored this long before its watermark "
+                                               "(a sink batch stamped earlier, committed later)")
+    fund_detect_hours: float = Field(24.0, gt=0, description="Hours between two detection "
+                                     "runs of a continuous detect (each covers the previous "
+                                     "and the current month)")
+    fund_history_days: int = Field(200, ge=120, description="Days of facility_day the detector "
+                                   "reads before the first month it evaluates")
+    fund_min_visits: int = Field(100, ge=1, description="Visits a facility needs in a month "
+                                 "for a notice (below it: watch at most)")
+    fund_metrics_host: str = Field("127.0.0.1", description="Bind address of the continuous "
+                                   "detect's /metrics")
+    fund_metrics_port: int = Field(36068, description="Prometheus port of the continuous "
+                                   "hireview detect")
 
     @model_validator(mode="before")
     @classmethod

@@ -1,9 +1,11 @@
-"""Stand-ins for fund-detect's tables (issue 13's first half) and generated rows for them.
+"""fund-detect's tables (issue 13's first half) and generated rows for them.
 
-``create_fund_detect_tables`` runs CREATE TABLE for ``facilities``, ``facility_day``,
-``province_day`` and ``anomalies`` exactly as the contract between the two halves lists their
-columns. It is the ONE place to swap for the real migrations (0014–0017) once fund-detect is
-merged: then ``db.migrate`` creates them and this function becomes a no-op.
+``create_fund_detect_tables`` applies the real migrations 0014–0017 (``facilities``,
+``facility_day`` with the views ``province_day`` and ``facility_rule_day``, ``anomalies``,
+``detect_runs``, ``fund_refresh``) through the ``Db`` seam: on chdb, which has no migration
+ledger, they create the tables; on a server that ``db.migrate`` already set up they are no-ops
+(every statement is CREATE ... IF NOT EXISTS). ``province_day`` is a view over
+``facility_day``, so a World's province rows are what the view must show, not rows to insert.
 
 ``World`` generates a small country: facilities in a few provinces, 16 months of daily figures
 with weekday seasonality and a yearly trend, a few facilities whose cost per visit jumps, their
@@ -54,10 +56,15 @@ DAY_METRICS = ("visits", "outpatient", "inpatient", "admissions", "bed_days", "r
 FACILITY_COLUMNS = ("facility", "name", "province", "district", "tier", "kind", "ingested_at")
 
 
+FUND_DETECT_MIGRATIONS = ("0014_facilities.sql", "0015_facility_day.sql",
+                          "0016_anomalies.sql", "0017_fund_refresh.sql")
+
+
 def create_fund_detect_tables(db: Any) -> None:
-    """Until fund-detect's migrations are merged: their tables, from the contract."""
-    for ddl in CONTRACT_DDL:
-        db.rows(ddl)
+    """fund-detect's tables, from its migrations (CONTRACT_DDL keeps the contract's column
+    lists, which the migrations must hold: tests/unit/fund/test_contract_columns.py)."""
+    for name in FUND_DETECT_MIGRATIONS:
+        run_migration(db, name)
 
 
 def anomaly(facility: str = "79001", metric: str = "cost_per_visit", level: str = "notice",
@@ -146,8 +153,9 @@ class World:
                                                         self.anomalies[-1].peer_high)))
         self.anomalies.append(anomaly("79001", "drug_share", observed=0.47, expected=0.38,
                                       band=(0.30, 0.43), excess=120_000_000.0, rank=4))
-        self.anomalies.append(anomaly("79002", "admissions", level="watch", observed=30,
-                                      expected=22, band=(15, 28), excess=0.0, rank=0))
+        # A count's figures are the month's totals, as the detector reports them.
+        self.anomalies.append(anomaly("79002", "admissions", level="watch", observed=900,
+                                      expected=660, band=(450, 840), excess=0.0, rank=0))
         return self
 
     def _mean_cost(self, code: str, first: date, last: date) -> float:
@@ -162,7 +170,6 @@ class World:
         create_fund_detect_tables(db)
         db.insert("facilities", FACILITY_COLUMNS, self.facilities)
         db.insert("facility_day", ("day", "facility", "province", *DAY_METRICS), self.days)
-        db.insert("province_day", ("day", "province", *DAY_METRICS), self.provinces)
         detected = datetime(2026, 5, 2, tzinfo=UTC)
         db.insert("anomalies", (*ANOMALY_COLUMNS, "detected_at"),
                   [anomaly_row(a, detected) for a in self.anomalies])

@@ -34,7 +34,7 @@ def fund_web(isolated: Settings, tmp_path: Path) -> Iterator[str]:
         add_account(settings.web_accounts_path, user, name, role, scope, PASSWORD)
     db.migrate(settings, progress=lambda _m: None)
     server = ServerDb(db.connect(settings))
-    World().build().load(server)  # until fund-detect's migrations land: the contract's tables
+    World().build().load(server)  # fund-detect's tables, filled with a generated country
     load_claims(server)
     issue_month(server, 202603, show_progress=False)
     issue_month(server, 202604, show_progress=False)

@@ -35,7 +35,10 @@ def test_migrations_apply_on_a_fresh_database_and_rerun_is_a_no_op(isolated: Set
                       "rule_quality", "explanations",
                       # the settlement ledger and reports (0020, 0021)
                       "settlement_entries", "settlements", "advances", "settlement_params",
-                      "reports", "report_signings"}
+                      "reports", "report_signings",
+                      # fund monitoring (0014-0017, notices 0018)
+                      "facilities", "facility_day", "province_day", "facility_rule_day",
+                      "anomalies", "detect_runs", "fund_refresh", "notices"}
     ledger = client.execute("SELECT id, name FROM schema_migrations ORDER BY id")
     assert [f"{i:04d}_{n}" for i, n in ledger] == LABELS
 

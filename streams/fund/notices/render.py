@@ -64,6 +64,7 @@ def _context(notice: Notice, lang: str, issued_at: datetime) -> dict[str, Any]:
         "n": notice, "lang": lang, "w": lambda key, **v: texts.word(key, lang, **v),
         "metric": lambda m: texts.metric_name(m, lang),
         "amount": lambda m, v: texts.amount(m, v, lang),
+        "short": lambda m, v: texts.short_amount(m, v, lang),
         "money": lambda v: texts.grouped(v, lang) + " ₫",
         "percent": lambda f: texts.percent(f, lang),
         "pct": lambda p: texts.grouped(p, lang, 0),

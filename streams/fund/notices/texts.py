@@ -130,6 +130,16 @@ def amount(metric: str, value: float, lang: str) -> str:
     return grouped(value, lang, 0 if abs(value) >= 100 else 1)
 
 
+def short_amount(metric: str, value: float, lang: str) -> str:
+    """``amount`` for a table cell: a month's total cost of a hospital runs to tens of
+    billions, which in full (53.765.312.551 ₫) does not fit a column, so from a billion on it
+    reads 53,77 tỷ ₫ / 53.77 bn ₫. The explanations below the table keep the full figure."""
+    kind = METRIC_NAMES.get(metric, ("", "", "count"))[2]
+    if kind == "money" and abs(value) >= 1e9:
+        return grouped(value / 1e9, lang, 2) + (" bn ₫" if lang == "en" else " tỷ ₫")
+    return amount(metric, value, lang)
+
+
 def percent(fraction: float | None, lang: str, signed: bool = True) -> str:
     if fraction is None:
         return "–"

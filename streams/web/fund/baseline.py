@@ -2,8 +2,9 @@
 
 Ratios (cost per visit, shares, length of stay) are the 7-day sum of the numerator over the
 7-day sum of the denominator, so a quiet Sunday does not swing them; counts and amounts are
-the 7-day mean per day. The detector's expected value and peers' band are drawn as they are:
-for counts and amounts they are read as per-day figures (docs/fund-pages.md).
+the 7-day mean per day. The detector reports a month's figures: a ratio's expected value and
+peers' band are drawn as they are, a count's or amount's (month totals) divided by the days of
+the period, to sit on the per-day line (docs/fund-pages.md).
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from streams.web.fund.queries import FundQueries
 # metric -> (numerator column, denominator column or None for a per-day mean)
 PARTS: dict[str, tuple[str, str | None]] = {
     "cost_per_visit": ("total_cost", "visits"), "visits": ("visits", None),
-    "admissions": ("admissions", None), "length_of_stay": ("bed_days", "admissions"),
+    "admissions": ("admissions", None), "length_of_stay": ("bed_days", "inpatient"),
     "drug_share": ("drug_cost", "total_cost"), "supply_share": ("supply_cost", "total_cost"),
     "service_share": ("service_cost", "total_cost"), "total_cost": ("total_cost", None),
     "hi_cost": ("hi_cost", None), "referrals_out": ("referrals_out", None),
@@ -43,6 +44,15 @@ def smoothed(days: list[tuple[date, dict[str, float]]], metric: str
     return out
 
 
+def reference_lines(a: Anomaly) -> tuple[float, float, float]:
+    """(expected, peers' low, peers' high) on the chart's scale: per day for a count or an
+    amount, whose detector figures are the period's totals; as they are for a ratio."""
+    per = 1.0
+    if PARTS.get(a.metric, ("visits", None))[1] is None:
+        per = float((a.period_end - a.period_start).days + 1)
+    return a.expected / per, a.peer_low / per, a.peer_high / per
+
+
 def baseline_chart(queries: FundQueries, a: Anomaly, lang: str, width: int = 680,
                    height: int = 220, labels: bool = True) -> str:
     first = a.period_start - timedelta(days=BEFORE_DAYS)
@@ -54,13 +64,14 @@ def baseline_chart(queries: FundQueries, a: Anomaly, lang: str, width: int = 680
     values = [v for _, v in points]
     start = next((i for i, d in enumerate(xs) if d >= a.period_start), len(xs) - 1)
     fmt: Callable[[float], str] = lambda v: amount(a.metric, v, lang)  # noqa: E731
-    expected = [a.expected] * len(xs)
+    level, low, high = reference_lines(a)
+    expected = [level] * len(xs)
     en = lang == "en"
     # The metric's name is the card's heading: the legend only says how it is smoothed.
     series = [Series("7-day average" if en else "trung bình 7 ngày", "#0b5cad", values),
               Series("expected" if en else "mức dự kiến", "#2e7d4f", expected, dashed=True,
                      width=1.5)]
-    band = ([a.peer_low] * len(xs), [a.peer_high] * len(xs))
+    band = ([low] * len(xs), [high] * len(xs))
     return line_chart(series, [f"{d:%d/%m}" for d in xs], fmt, band=band,
                       band_label=("peers' band" if en else "ngưỡng nhóm") if labels else "",
                       mark=(start, len(xs) - 1), width=width, height=height,

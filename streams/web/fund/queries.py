@@ -20,7 +20,7 @@ from streams.jurisdiction import Jurisdiction
 
 SUMS = ("hi_cost", "approved", "visits", "total_cost", "admissions", "bed_days")
 DAY_COLUMNS = ("visits", "admissions", "bed_days", "referrals_out", "total_cost", "hi_cost",
-               "drug_cost", "supply_cost", "service_cost")
+               "drug_cost", "supply_cost", "service_cost", "inpatient")
 _SUM_SQL = ", ".join(f"sum({c})" for c in SUMS)
 
 

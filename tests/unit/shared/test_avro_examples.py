@@ -24,6 +24,8 @@ V0_DIR = AVRO / "examples" / "claim" / "_v0"
 TOPICS: list[dict[str, Any]] = yaml.safe_load((AVRO / "topics.yaml").read_text())["topics"]
 CLAIMS_FAMILY = {"hi.claims", "hi.decisions", "hi.warnings", "hi.reviews"}
 INTERNAL = {"hi.claims.dlq", "hi.sink.dlq", "hi.receipts", "hi.practice", "hi.amendments"}
+# JSON events of the analytics side, documented in docs/fund-monitoring.md (no Avro schema).
+ANALYTICS = {"hi.anomalies"}
 REFERENCE = {"hi.catalog.drugs", "hi.catalog.services", "hi.catalog.supplies",
              "hi.catalog.staff", "hi.catalog.equipment", "hi.cards"}
 
@@ -111,7 +113,7 @@ def test_every_field_has_a_doc(path: Path) -> None:
 def test_topics_are_the_catalogue_of_contracts() -> None:
     names = [t["name"] for t in TOPICS]
     assert len(names) == len(set(names)), "duplicate topic"
-    assert set(names) == CLAIMS_FAMILY | REFERENCE | INTERNAL
+    assert set(names) == CLAIMS_FAMILY | REFERENCE | INTERNAL | ANALYTICS
     for topic in TOPICS:
         for key in ("description", "key", "value", "schema", "partitions", "cleanup_policy",
                     "retention_ms", "producers", "consumers", "compatibility"):
@@ -124,8 +126,9 @@ def test_topic_schemas_exist_and_every_schema_is_used() -> None:
     for topic in TOPICS:
         schema = topic["schema"]
         if schema is None:
-            # raw bytes of a bad event, the portal's receipts, the worker's internal re-keying
-            assert topic["name"] in INTERNAL
+            # raw bytes of a bad event, the portal's receipts, the worker's internal re-keying,
+            # the detector's JSON anomalies
+            assert topic["name"] in INTERNAL | ANALYTICS
             continue
         assert schema["subject"] == f"{topic['name']}-value"  # TopicNameStrategy
         assert (AVRO / schema["file"]).is_file(), f"{topic['name']}: {schema['file']} missing"

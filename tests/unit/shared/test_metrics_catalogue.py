@@ -12,7 +12,7 @@ from prometheus_client import Counter, Histogram, generate_latest
 from streams.metrics import CATALOGUE, ForeignMetric, Metrics
 
 ROOT = Path(__file__).resolve().parents[3]
-PROCESSES = ("worker", "sink", "portal", "web")
+PROCESSES = ("worker", "sink", "portal", "web", "detect")
 
 
 def exported(m: Metrics) -> set[str]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -135,3 +136,15 @@ def test_bad_month_and_unknown_things_are_named(app: Any, tmp_path: Path) -> Non
     assert r.status_code == 422 and "month" in r.text
     assert client.get("/fund/provinces/atlantis").status_code == 404
     assert client.get("/fund/facilities/99999").status_code == 404
+
+
+def test_reference_lines_put_month_totals_on_the_per_day_scale() -> None:
+    from streams.web.fund.baseline import reference_lines
+    from tests.fund_contract import anomaly
+
+    visits = anomaly(metric="visits", start=date(2026, 4, 1), end=date(2026, 4, 30),
+                     observed=3600, expected=3000, band=(2700, 3300))
+    assert reference_lines(visits) == (100.0, 90.0, 110.0)
+    cost = anomaly(metric="cost_per_visit", observed=390_000, expected=300_000,
+                   band=(250_000, 340_000))
+    assert reference_lines(cost) == (300_000, 250_000, 340_000)
