@@ -118,13 +118,20 @@ class LagMonitor:
             counter.inc(at - before)
 
     def start(self) -> LagMonitor:
+        """The first reading now, in the caller (the process's start: consumed_total counts
+        from there; read later in the thread, a group that committed everything meanwhile
+        would show no throughput at all), then one every ``lag_interval_seconds``."""
+        def read() -> None:
+            try:
+                self.read()
+            except Exception as exc:  # broker down: keep the last values, try again
+                log.warning("consumer lag not read: %s", exc)
+
+        read()
+
         def run() -> None:
-            while not self._stop.is_set():
-                try:
-                    self.read()
-                except Exception as exc:  # broker down: keep the last values, try again
-                    log.warning("consumer lag not read: %s", exc)
-                self._stop.wait(self._settings.lag_interval_seconds)
+            while not self._stop.wait(self._settings.lag_interval_seconds):
+                read()
             for client in self._clients.values():
                 client.close()
 
