@@ -93,7 +93,7 @@ def _nice(low: float, high: float, ticks: int = 4) -> list[float]:
     step = next(m * mag for m in (1, 2, 2.5, 5, 10) if m * mag >= raw)
     start = math.floor(low / step) * step
     out, v = [], start
-    while v <= high + step * 0.5:
+    while not out or out[-1] < high - step * 1e-9:  # the top tick at or above the highest value
         out.append(round(v, 10))
         v += step
     return out

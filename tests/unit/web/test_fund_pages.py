@@ -148,3 +148,14 @@ def test_reference_lines_put_month_totals_on_the_per_day_scale() -> None:
     cost = anomaly(metric="cost_per_visit", observed=390_000, expected=300_000,
                    band=(250_000, 340_000))
     assert reference_lines(cost) == (300_000, 250_000, 340_000)
+
+
+@pytest.mark.parametrize(("low", "high"), [(24.25, 47.0), (0.0, 100.0), (450_000.0, 668_327.0),
+                                           (0.3, 0.47), (5.0, 5.0), (-3.0, 12.0)])
+def test_chart_ticks_cover_every_value(low: float, high: float) -> None:
+    """A value above the top tick is drawn outside the plot (a 47 % share on a 25-45 % axis)."""
+    from streams.web.fund.charts import _nice
+
+    ticks = _nice(low, high)
+    assert ticks[0] <= low and ticks[-1] >= high
+    assert 3 <= len(ticks) <= 7
