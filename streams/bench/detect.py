@@ -17,8 +17,8 @@ from typing import Any
 from streams.clickhouse import db
 from streams.fund.anomaly import Anomaly
 from streams.fund.detector import Params, detect, evaluated, planned_rows
-from streams.fund.progress import Progress
 from streams.fund.refresh import DAY_COLUMNS
+from streams.progress import Progress
 from streams.settings import Settings
 from streams.sim.fund_publish import day_columns
 from streams.sim.fund_series import FundSim, simulate

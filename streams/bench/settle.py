@@ -20,8 +20,8 @@ from typing import Any
 from streams.bench.settle_data import simulate, store
 from streams.bench.testca import make_ca
 from streams.clickhouse import db
+from streams.progress import Progress
 from streams.settings import Settings
-from streams.settle.cli import Bar
 from streams.settle.close import close_period
 from streams.settle.periods import Period
 from streams.settle.reports import Actor, ReportStore
@@ -51,7 +51,7 @@ def bench_settle(settings: Settings, n_facilities: int = 1000, n_reports: int = 
         decisions = list(simulate(codes, CLAIMS_PER_FACILITY, QUARTER.start, QUARTER.end))
         rows = 0
         step = 20_000
-        bar = Bar("store decisions", "revisions")
+        bar = Progress(0, "store decisions", "revisions")
         for i in range(0, len(decisions), step):
             rows += store(client, decisions[i:i + step])
             bar(min(i + step, len(decisions)), len(decisions))
@@ -59,7 +59,7 @@ def bench_settle(settings: Settings, n_facilities: int = 1000, n_reports: int = 
 
         started = time.monotonic()
         closed = close_period(client, QUARTER, now=datetime(2025, 4, 3, tzinfo=UTC),
-                              progress=Bar(f"settle {QUARTER.label}", "facilities"))
+                              progress=Progress(0, f"settle {QUARTER.label}", "facilities"))
         settle_s = time.monotonic() - started
         claims = sum(s.claims for s in closed.settlements)
 
@@ -68,7 +68,7 @@ def bench_settle(settings: Settings, n_facilities: int = 1000, n_reports: int = 
             signers, roots = load_signers(ca.signers), load_roots(ca.root)
             reports = ReportStore(client)
             timings = {"render": 0.0, "sign": 0.0, "verify": 0.0}
-            bar = Bar("reports", "reports")
+            bar = Progress(0, "reports", "reports")
             sizes = []
             for i, facility in enumerate(codes[:n_reports], 1):
                 t0 = time.monotonic()

@@ -23,9 +23,9 @@ import orjson
 from streams.clickhouse import db
 from streams.fund import refresh, store
 from streams.fund.detector import Params, detect, evaluated, planned_rows
-from streams.fund.progress import Progress
 from streams.jurisdiction import FacilityRegister, JurisdictionError
 from streams.metrics import Metrics
+from streams.progress import Progress
 from streams.settings import Settings
 
 log = logging.getLogger("hireview.detect")

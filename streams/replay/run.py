@@ -26,11 +26,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any
 
 from rules.engine import Engine
 from rules.params import ParamsError
 from streams.clickhouse import db
+from streams.progress import Progress
 from streams.replay.core import Replayer, replay_all
 from streams.replay.impact import Impact, merged, render
 from streams.replay.store import Scope, count_claims, read_shard, run_row, write_results, write_run
@@ -63,36 +64,6 @@ def resolve_engine(rules: str, settings: Settings) -> Engine:
                       f"({current.version}) or an existing params file")
 
 
-class Progress:
-    """A one-line progress bar on stderr (redrawn at most 5 times a second)."""
-
-    def __init__(self, total: int, out: TextIO | None = None, enabled: bool = True) -> None:
-        self.total, self.done, self._out = total, 0, out or sys.stderr
-        self._enabled, self._started, self._drawn = enabled, time.monotonic(), 0.0
-        self._shown = -1  # ``done`` at the last redraw
-
-    def update(self, n: int) -> None:
-        self.done += n
-        now = time.monotonic()
-        if self._enabled and now - self._drawn >= 0.2:
-            self._drawn = now
-            self._draw(now)
-
-    def _draw(self, now: float) -> None:
-        self._shown = self.done
-        share = self.done / self.total if self.total else 1.0
-        bar = "#" * int(share * 30)
-        rate = self.done / max(now - self._started, 1e-9)
-        self._out.write(f"\rreplay [{bar:<30}] {self.done:,}/{self.total:,} "
-                        f"({share:.0%}) {rate:,.0f} claims/s")
-        self._out.flush()
-
-    def close(self) -> None:
-        if self._enabled:
-            if self._shown != self.done:
-                self._draw(time.monotonic())
-            self._out.write("\n")
-            self._out.flush()
 
 
 @dataclass(frozen=True)
@@ -191,7 +162,8 @@ def run_replay(settings: Settings, ref: Enrichment, scope: Scope, rules: str, *,
                                       workers, status, started_at, impact))
 
         record("running")
-        progress = Progress(count_claims(client, scope), enabled=show_progress)
+        progress = Progress(count_claims(client, scope), "replay", "claims",
+                            enabled=show_progress)
         try:
             if workers <= 1:
                 impact, replayed = _shard(settings, ref, scope, 1, 0, run_id, progress.update)

@@ -7,26 +7,9 @@ import logging
 import sys
 import time
 from pathlib import Path
-from typing import TextIO
 
+from streams.progress import Progress
 from streams.settings import Settings
-
-
-class Bar:
-    """A one-line progress bar on stderr, with the rate."""
-
-    def __init__(self, label: str, unit: str, out: TextIO | None = None) -> None:
-        self.label, self.unit, self._out = label, unit, out or sys.stderr
-        self._started = time.monotonic()
-
-    def __call__(self, done: int, total: int) -> None:
-        share = done / total if total else 1.0
-        rate = done / max(time.monotonic() - self._started, 1e-9)
-        self._out.write(f"\r{self.label} [{'#' * int(share * 30):<30}] {done:,}/{total:,} "
-                        f"({share:.0%}) {rate:,.{1 if rate < 10 else 0}f} {self.unit}/s")
-        if done >= total:
-            self._out.write("\n")
-        self._out.flush()
 
 
 def add_settle_arguments(s: argparse.ArgumentParser) -> None:
@@ -86,7 +69,7 @@ def settle_command(settings: Settings, args: argparse.Namespace) -> int:
         period = Period.parse(args.kind, args.period)
         started = time.monotonic()
         done = close_period(client, period, args.facility, by=args.by, now=now,
-                            progress=Bar(f"settle {period.label}", "facilities"))
+                            progress=Progress(0, f"settle {period.label}", "facilities"))
     except (funding.FundingError, PeriodError, LedgerError) as exc:
         print(f"hireview settle: {exc}", file=sys.stderr)
         return 2

@@ -15,7 +15,6 @@ import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import TextIO
 
 from streams.fund.notices.compose import (
     Anomaly,
@@ -31,26 +30,7 @@ from streams.fund.notices.db import Db
 from streams.fund.notices.render import LANGS, render_html, render_pdf
 from streams.fund.notices.store import NoticeRow, NoticeStore
 from streams.jurisdiction import FACILITY_CODE
-
-
-class Progress:
-    """One line on stderr, redrawn at most 5 times a second."""
-
-    def __init__(self, total: int, out: TextIO | None = None, enabled: bool = True) -> None:
-        self.total, self.done, self._out = total, 0, out or sys.stderr
-        self._enabled, self._drawn, self._start = enabled, 0.0, time.monotonic()
-
-    def step(self, label: str = "") -> None:
-        self.done += 1
-        now = time.monotonic()
-        if self._enabled and (now - self._drawn > 0.2 or self.done == self.total):
-            self._drawn = now
-            filled = int(30 * self.done / self.total) if self.total else 30
-            self._out.write(f"\rnotices [{'#' * filled:<30}] {self.done}/{self.total} "
-                            f"{label:<8}")
-            if self.done == self.total:
-                self._out.write(f" {now - self._start:.1f} s\n")
-            self._out.flush()
+from streams.progress import Progress
 
 
 @dataclass
@@ -93,7 +73,7 @@ def issue_month(db: Db, month: int, facility: str | None = None, out_dir: Path |
     existing = {r.facility: r for r in store.of_facilities(flagged, month=month)}
     names = store.facility_names(flagged)
     out = Outcome()
-    progress = Progress(len(flagged), enabled=show_progress)
+    progress = Progress(len(flagged), "notices", "notices", enabled=show_progress)
     written: list[NoticeRow] = []
     for code in flagged:
         notice = compose(code, month, by_facility[code], previous.get(code), names.get(code, ""))
@@ -117,7 +97,8 @@ def issue_month(db: Db, month: int, facility: str | None = None, out_dir: Path |
                                                             encoding="utf-8")
                 (folder / f"{code}.{lang}.pdf").write_bytes(render_pdf(notice, lang, issued))
                 out.files += 2
-        progress.step(code)
+        progress.update()
+    progress.close()
     store.write(written)
     # The follow-up of last month's notices, judged on this month's anomalies.
     for row in earlier:

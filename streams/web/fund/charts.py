@@ -92,7 +92,8 @@ def _nice(low: float, high: float, ticks: int = 4) -> list[float]:
     mag = 10 ** math.floor(math.log10(raw))
     step = next(m * mag for m in (1, 2, 2.5, 5, 10) if m * mag >= raw)
     start = math.floor(low / step) * step
-    out, v = [], start
+    out: list[float] = []
+    v = start
     while not out or out[-1] < high - step * 1e-9:  # the top tick at or above the highest value
         out.append(round(v, 10))
         v += step
