@@ -168,6 +168,10 @@ def _bench(settings: Settings, args: argparse.Namespace) -> int:
 
         return run_settle_bench(settings, facilities=args.facilities, reports=args.reports,
                                 as_json=args.json)
+    if args.target == "hostile":
+        from streams.bench.hostile import run_hostile_bench
+
+        return run_hostile_bench(settings, hostile=args.hostile, as_json=args.json)
     from streams.bench.pipeline import run_bench
 
     return run_bench(settings, claims=args.claims, as_json=args.json)
@@ -331,7 +335,8 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("bench", help="benchmarks: the pipeline (default), the portal, the "
                        "pre-check, the rules, the console")
     s.add_argument("target", nargs="?", default="pipeline",
-                   choices=["pipeline", "portal", "precheck", "rules", "console", "settle"])
+                   choices=["pipeline", "portal", "precheck", "rules", "console", "settle",
+                            "hostile"])
     s.add_argument("--envelopes", type=int, default=3000, help="portal: outpatient envelopes")
     s.add_argument("--heavy", type=int, default=60, help="portal: 800-line inpatient envelopes")
     s.add_argument("--clients", type=int, default=8, help="portal: concurrent HTTP clients")
@@ -346,6 +351,8 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--json", action="store_true", help="print figures as JSON")
     s.add_argument("--facilities", type=int, default=1000, help="settle: facilities settled")
     s.add_argument("--reports", type=int, default=100, help="settle: reports generated, signed")
+    s.add_argument("--hostile", type=int, default=2, help="hostile: clients posting hostile "
+                   "bodies while one polite client measures")
     s.set_defaults(run=_bench)
 
     s = sub.add_parser("catalogs", help="load catalog lists (national or a facility's)")

@@ -27,11 +27,14 @@ class Unavailable(Exception):
 
 
 class Refused(Exception):
-    """A 4xx answer with a machine-readable reason."""
+    """A 4xx answer with a machine-readable reason; a refused bound also names its ``field``
+    and ``limit`` (both in the answer's body)."""
 
-    def __init__(self, status: int, reason: str, detail: str) -> None:
+    def __init__(self, status: int, reason: str, detail: str, *, field: str | None = None,
+                 limit: int | float | None = None) -> None:
         super().__init__(detail)
         self.status, self.reason, self.detail = status, reason, detail
+        self.field, self.limit = field, limit
 
 
 class GuardedClickHouse:
@@ -57,19 +60,28 @@ async def read_limited(request: Request, max_bytes: int) -> bytes:
     declared = request.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > max_bytes:
         raise Refused(413, "too_large", f"{declared} bytes: larger than the limit of "
-                      f"{max_bytes} bytes")
+                      f"{max_bytes} bytes", field="body", limit=max_bytes)
     chunks, size = [], 0
     async for chunk in request.stream():
         size += len(chunk)
         if size > max_bytes:
-            raise Refused(413, "too_large", f"more than the limit of {max_bytes} bytes")
+            raise Refused(413, "too_large", f"more than the limit of {max_bytes} bytes",
+                          field="body", limit=max_bytes)
         chunks.append(chunk)
     return b"".join(chunks)
 
 
-def error_response(status: int, reason: str, detail: str) -> JSONResponse:
+def error_response(status: int, reason: str, detail: str, field: str | None = None,
+                   limit: int | float | None = None) -> JSONResponse:
+    """The one error body (``ErrorBody`` in streams/portal/openapi.py): error, detail, and for
+    a bound its field and limit."""
     headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
-    return JSONResponse({"error": reason, "detail": detail}, status_code=status, headers=headers)
+    body: dict[str, Any] = {"error": reason, "detail": detail}
+    if field is not None:
+        body["field"] = field
+    if limit is not None:
+        body["limit"] = limit
+    return JSONResponse(body, status_code=status, headers=headers)
 
 
 class Access:
@@ -120,7 +132,7 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(Refused)
     async def refused(_request: Request, exc: Refused) -> JSONResponse:
-        return error_response(exc.status, exc.reason, exc.detail)
+        return error_response(exc.status, exc.reason, exc.detail, exc.field, exc.limit)
 
     @app.exception_handler(Unavailable)
     async def unavailable(_request: Request, exc: Unavailable) -> JSONResponse:

@@ -22,6 +22,7 @@ Submissions are serialised by one lock: versions come from the in-memory receipt
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import threading
 from collections.abc import Callable, Sequence
@@ -41,6 +42,7 @@ from streams.portal.auth import Credentials
 from streams.portal.backfill import SentAtQuery, backfill_time
 from streams.portal.findings import FindingsQuery, Mode, answer, summary
 from streams.portal.intake import ClaimResult, catalogue_rows, stamp
+from streams.portal.intake.limits import Limits
 from streams.portal.reading import CLAIMS_BODY, read_claims
 from streams.portal.receipts import Receipt, ReceiptStore, ReceiptWriteFailed, receipt_id
 from streams.settings import Settings
@@ -70,13 +72,15 @@ class _Outcome:
     receipt: str | None = None
     status: str = "rejected"  # accepted | duplicate | rejected | conflict
 
-    def to_dict(self, mode: Mode = "grouped") -> dict[str, Any]:
+    def to_dict(self, mode: Mode = "grouped", max_findings: int = 1000) -> dict[str, Any]:
         facility, claim_id = self.claim.claim_key
+        found = answer(self.claim.findings, mode)
         return {"claim_key": claim_key(facility, claim_id), "facility": facility, "ma_lk": claim_id,
                 "index": self.claim.index, "version": self.version,
                 "accepted": self.status in ("accepted", "duplicate"), "status": self.status,
                 "receipt": self.receipt, "finding_counts": summary(self.claim.findings),
-                "findings": answer(self.claim.findings, mode)}
+                "findings": found[:max_findings],  # blocking first: those are never cut
+                "findings_omitted": max(0, len(found) - max_findings)}
 
 
 def create_portal(settings: Settings, *, publish: Publish, receipts: ReceiptStore,
@@ -92,6 +96,8 @@ def create_portal(settings: Settings, *, publish: Publish, receipts: ReceiptStor
     for topic in ("hi.claims", "hi.receipts"):  # series at 0 from the start, for rate()
         failed_writes.labels(topic)
     max_bytes = settings.portal_max_body_mb * 1024 * 1024
+    limits = Limits.from_settings(settings)
+    gate = asyncio.Semaphore(settings.portal_parse_workers)
     submit_lock = threading.Lock()
 
     access = Access(credentials)
@@ -151,19 +157,26 @@ def create_portal(settings: Settings, *, publish: Publish, receipts: ReceiptStor
                           sent_at: SentAtQuery = None) -> JSONResponse:
         cred = authenticate(request)
         sent = backfill_time(sent_at, datetime.now(UTC))
-        claims, envelope_findings = await read_claims(request, cred, access, max_bytes)
+        claims, envelope_findings = await read_claims(request, cred, access, max_bytes, limits,
+                                                      gate)
         if sent is not None:
             log.info("backfill: %s (%s %s) sends %d claims first sent %s", cred.name,
                      cred.role, cred.scope, len(claims), sent.isoformat())
         status, outcomes = await run_in_threadpool(submit, claims, sent)
-        conflicts = [o.claim.claim_key[1] for o in outcomes if o.status == "conflict"]
-        content: dict[str, Any] = {"claims": [o.to_dict(findings) for o in outcomes],
-                                   "findings": answer(envelope_findings, findings)}
-        if conflicts:
-            content |= {"error": "appraisal_started",
-                        "detail": f"appraisal started for {conflicts}: replacing needs an "
-                                  "unlock by the agency (POST .../unlock); nothing was accepted"}
-        return JSONResponse(content, status_code=status)
+
+        def respond() -> JSONResponse:  # in a thread: a big answer never blocks the loop
+            conflicts = [o.claim.claim_key[1] for o in outcomes if o.status == "conflict"]
+            content: dict[str, Any] = {
+                "claims": [o.to_dict(findings, limits.findings) for o in outcomes],
+                "findings": answer(envelope_findings, findings)[:limits.findings]}
+            if conflicts:
+                content |= {"error": "appraisal_started",
+                            "detail": f"appraisal started for {conflicts}: replacing needs an "
+                                      "unlock by the agency (POST .../unlock); nothing was "
+                                      "accepted"}
+            return JSONResponse(content, status_code=status)
+
+        return await run_in_threadpool(respond)
 
     @app.post("/api/v1/claims/{facility}/{ma_lk}/unlock",
               summary="Allow the current version of a claim to be replaced (agency roles)")
