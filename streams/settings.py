@@ -83,8 +83,10 @@ class Settings(BaseSettings):
     portal_credentials: Path = Field(ROOT / ".cache" / "portal-credentials.json",
                                      description="API key file (hashed keys, roles, scopes); "
                                      "default <state_dir>/portal-credentials.json")
-    portal_ack_seconds: float = Field(10.0, gt=0, description="Max wait for Kafka to acknowledge "
-                                      "a submission before answering 503")
+    portal_ack_seconds: float = Field(10.0, gt=0, description="One request's deadline for Kafka's "
+                                      "acknowledgements (claims, then receipts: the portal's "
+                                      "producer gives a message up after half of it) before "
+                                      "answering 503 with a delivery report per claim")
     # card lookup, results and district keys (streams/portal/api/cards.py, results_api.py, auth.py)
     portal_worker_url: str | None = Field(None, description="Web server of a worker, for visit "
                                           "history; default http://127.0.0.1:<worker_web_port>")

@@ -26,6 +26,15 @@ class Unavailable(Exception):
     """Kafka or ClickHouse did not answer: 503, the client may retry the same request."""
 
 
+class NotDelivered(Unavailable):
+    """Some records were not delivered: ``report`` per record, True (acknowledged), False
+    (known not delivered: the producer gave up and will never send it) or None (unknown)."""
+
+    def __init__(self, detail: str, report: list[bool | None]) -> None:
+        super().__init__(detail)
+        self.report = report
+
+
 class Refused(Exception):
     """A 4xx answer with a machine-readable reason; a refused bound also names its ``field``
     and ``limit`` (both in the answer's body)."""

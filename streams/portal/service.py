@@ -4,7 +4,9 @@ so unit tests run it with fakes and ``run.py`` with Kafka and ClickHouse.
 - ``POST /api/v1/claims``: a GIAMDINHHS envelope (application/xml, text/xml) or the JSON form
   (application/json: one claim object or a list). One result per claim. Accepted new versions
   are published (``publish``, acknowledged) and then their receipts written, all before the
-  answer; a failure of either is a 503 and nothing is reported accepted. Same content under the
+  answer, within one deadline (``portal_ack_seconds``). A failure is a 503 that says per claim
+  ``accepted`` (delivered: its receipt is kept, written later if its write failed) or
+  ``not_delivered`` (known never to arrive: its version stays free). Same content under the
   same claim key: the same receipt, nothing published. Replacing a version whose appraisal
   started (``results.decided``) without an unlock: 409 for the whole request, nothing published.
 - ``POST /api/v1/claims/{facility}/{ma_lk}/unlock``: province/central roles only.
@@ -37,7 +39,7 @@ from fastapi.responses import JSONResponse
 from streams.claim import claim_key
 from streams.http_metrics import install_metrics
 from streams.metrics import Metrics
-from streams.portal.access import Access, Refused, Unavailable, install
+from streams.portal.access import Access, NotDelivered, Refused, Unavailable, install
 from streams.portal.auth import Credentials
 from streams.portal.backfill import SentAtQuery, backfill_time
 from streams.portal.findings import FindingsQuery, Mode, answer, summary
@@ -70,7 +72,7 @@ class _Outcome:
     claim: ClaimResult
     version: int | None = None
     receipt: str | None = None
-    status: str = "rejected"  # accepted | duplicate | rejected | conflict
+    status: str = "rejected"  # accepted | duplicate | rejected | conflict | not_delivered
 
     def to_dict(self, mode: Mode = "grouped", max_findings: int = 1000) -> dict[str, Any]:
         facility, claim_id = self.claim.claim_key
@@ -104,11 +106,49 @@ def create_portal(settings: Settings, *, publish: Publish, receipts: ReceiptStor
     authenticate, require = access.authenticate, access.require
     install(app)
 
+    def _deliver(fresh: list[tuple[_Outcome, dict[str, Any]]], outcomes: list[_Outcome],
+                 now: datetime) -> tuple[int, list[_Outcome]]:
+        """Publish, then write the receipts of what was delivered. Per claim the answer says
+        accepted (delivered, receipt kept) or not_delivered (known never to arrive: its
+        version stays free); any claim not delivered or receipt not written is a 503."""
+        try:
+            publish([record for _, record in fresh])
+            report: list[bool | None] = [True] * len(fresh)
+        except NotDelivered as exc:
+            failed_writes.labels("hi.claims").inc()
+            report = exc.report
+        except Unavailable:  # no report at all: nothing is taken as delivered
+            failed_writes.labels("hi.claims").inc()
+            raise
+        # No report (None) may still arrive: its version is kept as used, never given again.
+        sent = [(out, r) for (out, r), ok in zip(fresh, report, strict=True) if ok is not False]
+        stamped = [Receipt(r["facility"], r["claim_id"], r["version"], r["content_hash"],
+                           receipt_id(r["facility"], r["claim_id"], r["version"],
+                                      r["content_hash"]),
+                           r["person_key"], now.isoformat()) for _, r in sent]
+        receipts_ok = True
+        try:
+            receipts.put_delivered(stamped)
+        except ReceiptWriteFailed:
+            failed_writes.labels("hi.receipts").inc()
+            receipts_ok = False
+        for (out, _), rec in zip(sent, stamped, strict=True):
+            out.receipt, out.status = rec.receipt, "accepted"
+        for (out, _), ok in zip(fresh, report, strict=True):
+            if ok is False:
+                out.status, out.version = "not_delivered", None
+        return (200 if receipts_ok and all(report) else 503), outcomes
+
     def submit(claims: list[ClaimResult], sent_at: datetime | None = None
                ) -> tuple[int, list[_Outcome]]:
         now = datetime.now(UTC)
         outcomes = [_Outcome(c) for c in claims]
         with submit_lock:
+            if receipts.unwritten:  # delivered claims' receipts a failed write left behind
+                try:
+                    receipts.put([])
+                except ReceiptWriteFailed:
+                    failed_writes.labels("hi.receipts").inc()
             fresh: list[tuple[_Outcome, dict[str, Any]]] = []
             for out in outcomes:
                 if out.claim.record is None or not out.claim.accepted:
@@ -132,22 +172,7 @@ def create_portal(settings: Settings, *, publish: Publish, receipts: ReceiptStor
                     out.status, out.version = "rejected", None
                 return 409, outcomes
             if fresh:
-                try:
-                    publish([record for _, record in fresh])
-                except Unavailable:
-                    failed_writes.labels("hi.claims").inc()
-                    raise
-                stamped = [Receipt(r["facility"], r["claim_id"], r["version"], r["content_hash"],
-                                   receipt_id(r["facility"], r["claim_id"], r["version"],
-                                              r["content_hash"]),
-                                   r["person_key"], now.isoformat()) for _, r in fresh]
-                try:
-                    receipts.put(stamped)
-                except ReceiptWriteFailed as exc:
-                    failed_writes.labels("hi.receipts").inc()
-                    raise Unavailable(str(exc)) from exc
-                for (out, _), rec in zip(fresh, stamped, strict=True):
-                    out.receipt, out.status = rec.receipt, "accepted"
+                return _deliver(fresh, outcomes, now)
         return 200, outcomes
 
     @app.post("/api/v1/claims", summary="Submit claims (GIAMDINHHS XML or the JSON form)",
@@ -169,6 +194,12 @@ def create_portal(settings: Settings, *, publish: Publish, receipts: ReceiptStor
             content: dict[str, Any] = {
                 "claims": [o.to_dict(findings, limits.findings) for o in outcomes],
                 "findings": answer(envelope_findings, findings)[:limits.findings]}
+            if status == 503:
+                lost = [o.claim.claim_key[1] for o in outcomes if o.status == "not_delivered"]
+                content |= {"error": "unavailable",
+                            "detail": f"Kafka did not acknowledge in time: not delivered "
+                                      f"{lost} (send them again); the claims answered "
+                                      "accepted were delivered and keep their receipt"}
             if conflicts:
                 content |= {"error": "appraisal_started",
                             "detail": f"appraisal started for {conflicts}: replacing needs an "

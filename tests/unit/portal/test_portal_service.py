@@ -204,12 +204,25 @@ def test_kafka_failure_is_503_and_nothing_accepted(portal: Portal) -> None:
     assert r.status_code == 503 and r.json()["error"] == "unavailable"
     assert portal.log.written == []
     portal.publish.fail = False
-    portal.log.fail = True
-    assert portal.post(envelope([claim(1)])).status_code == 503
-    portal.log.fail = False
-    r = portal.post(envelope([claim(1)]))  # the retry is version 1 again, not a duplicate
+    r = portal.post(envelope([claim(1)]))  # nothing was delivered: version 1 is still free
     assert r.json()["claims"][0]["version"] == 1
     assert r.json()["claims"][0]["status"] == "accepted"
+
+
+def test_a_delivered_claim_keeps_its_version_when_its_receipt_write_fails(
+        portal: Portal) -> None:
+    portal.log.fail = True
+    r = portal.post(envelope([claim(1)]))
+    assert r.status_code == 503 and r.json()["error"] == "unavailable"
+    [first] = r.json()["claims"]  # delivered: said so, with its receipt
+    assert first["status"] == "accepted" and first["receipt"] and first["version"] == 1
+    portal.log.fail = False
+    again = portal.post(envelope([claim(1)]))  # the same content: the same receipt
+    assert again.json()["claims"][0]["status"] == "duplicate"
+    assert again.json()["claims"][0]["receipt"] == first["receipt"]
+    assert [k for k, _ in portal.log.written] == [first["claim_key"]]  # written on the retry
+    fixed = portal.post(envelope([claim(1, drugs=2)]))  # corrected: a new version, never 1
+    assert fixed.json()["claims"][0]["version"] == 2
 
 
 @pytest.mark.parametrize("body, reason", [
