@@ -8,14 +8,16 @@ portal's ``{"error": reason, "detail": message}`` answers.
 from __future__ import annotations
 
 import logging
+import re
 import threading
 from typing import Any
 
 from clickhouse_driver import Client
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException
+from starlette.routing import Route
 
 from streams.portal.auth import Credential, Credentials
 
@@ -120,6 +122,20 @@ class Access:
 _FRAMEWORK_REASONS = {404: "not_found", 405: "method_not_allowed"}
 
 
+def allowed_methods(request: Request) -> str:
+    """The Allow header for the request's path: every method of every operation on it, read
+    from the OpenAPI document (FastAPI keeps included routers nested, so ``app.routes`` does
+    not list their routes) and the app's own plain routes (the documents)."""
+    path, methods = request.url.path, {"OPTIONS"}
+    for template, operations in request.app.openapi()["paths"].items():
+        if re.fullmatch(re.sub(r"\\\{[^/]+?\\\}", "[^/]+", re.escape(template)), path):
+            methods |= {m.upper() for m in operations}
+    for route in request.app.routes:
+        if isinstance(route, Route) and route.path == path:
+            methods |= set(route.methods or ())
+    return ", ".join(sorted(methods))
+
+
 def install(app: FastAPI) -> None:
     """Answer :class:`Refused`, :class:`Unavailable` and the framework's own refusals (bad
     parameters, no such route or method) in the portal's error shape."""
@@ -133,7 +149,17 @@ def install(app: FastAPI) -> None:
         return error_response(422, "invalid_request", problems or "invalid request")
 
     @app.exception_handler(HTTPException)
-    async def framework(_request: Request, exc: HTTPException) -> JSONResponse:
+    async def framework(request: Request, exc: HTTPException) -> Response:
+        if exc.status_code == 405:
+            # Starlette's Allow names the methods of the first route on the path only (GET
+            # and POST /api/v1/claims are two routes): name every route's.
+            allow = allowed_methods(request)
+            if request.method == "OPTIONS":
+                return Response(status_code=204, headers={"Allow": allow})
+            response = error_response(405, "method_not_allowed",
+                                      f"{request.method} is not allowed here; allowed: {allow}")
+            response.headers["Allow"] = allow
+            return response
         reason = _FRAMEWORK_REASONS.get(exc.status_code, "http_error")
         response = error_response(exc.status_code, reason, str(exc.detail))
         response.headers.update(exc.headers or {})
