@@ -31,9 +31,13 @@ _FACILITY = re.compile(r"[0-9A-Za-z]{5}").fullmatch
 CLAIMS_BODY: dict[str, Any] = {"requestBody": {"required": True, "content": {
     "application/xml": {"schema": {"type": "string", "description": "a GIAMDINHHS envelope "
                                    "(docs/claim-standard.md, Envelope)"}},
-    "application/json": {"schema": {"oneOf": [
-        {"type": "object", "description": "one claim in the JSON form"},
-        {"type": "array", "items": {"type": "object"}, "maxItems": MAX_JSON_CLAIMS}]}}}}}
+    # Any JSON is answered: each item (or the one value) is a claim, and one that is not an
+    # object is answered blocked (P503), so the schema bounds only the number of claims.
+    "application/json": {"schema": {"anyOf": [
+        {"type": "array", "maxItems": MAX_JSON_CLAIMS, "description": "claims in the JSON "
+         "form (docs/claim-standard.md); an item that is not an object is blocked (P503)"},
+        {"type": ["object", "string", "number", "boolean", "null"],
+         "description": "one claim in the JSON form; not an object: blocked (P503)"}]}}}}}
 
 
 def refusal(exc: PortalInputError) -> Refused:

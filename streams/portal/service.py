@@ -9,7 +9,8 @@ so unit tests run it with fakes and ``run.py`` with Kafka and ClickHouse.
   ``not_delivered`` (known never to arrive: its version stays free). Same content under the
   same claim key: the same receipt, nothing published. Replacing a version whose appraisal
   started (``results.decided``) without an unlock: 409 for the whole request, nothing published.
-- ``POST /api/v1/claims/{facility}/{ma_lk}/unlock``: province/central roles only.
+- ``POST /api/v1/claims/{facility}/{ma_lk}/unlock``: agency roles (district, province,
+  central) in their jurisdiction; roles and their actions: streams/portal/roles.py.
 - ``GET /api/v1/claims/{facility}/{ma_lk}``: the latest decision, 404 when none.
   Findings per claim: blocking first, grouped per code/table/field (``?findings=all``: every
   one; streams/portal/findings.py).
@@ -45,8 +46,10 @@ from streams.portal.backfill import SentAtQuery, backfill_time
 from streams.portal.findings import FindingsQuery, Mode, answer, summary
 from streams.portal.intake import ClaimResult, catalogue_rows, stamp
 from streams.portal.intake.limits import Limits
+from streams.portal.openapi import install_document
 from streams.portal.reading import CLAIMS_BODY, read_claims
 from streams.portal.receipts import Receipt, ReceiptStore, ReceiptWriteFailed, receipt_id
+from streams.portal.roles import may, who_may
 from streams.settings import Settings
 
 log = logging.getLogger("hireview.portal")
@@ -214,11 +217,10 @@ def create_portal(settings: Settings, *, publish: Publish, receipts: ReceiptStor
     def unlock(facility: str, ma_lk: str, request: Request) -> dict[str, Any]:
         cred = authenticate(request)
         require(cred, facility, "unlock claims of")
-        if not cred.appraiser:
+        if not may(cred.role, "unlock claims"):
             log.warning("refused: %s (%s %s) may not unlock claims", cred.name, cred.role,
                         cred.scope)
-            raise Refused(403, "forbidden", "only agency roles (district, province, central) "
-                          "may unlock")
+            raise Refused(403, "forbidden", f"only {who_may('unlock claims')} keys may unlock")
         with submit_lock:
             try:
                 done = receipts.unlock(facility, ma_lk, by=cred.name,
@@ -248,4 +250,5 @@ def create_portal(settings: Settings, *, publish: Publish, receipts: ReceiptStor
 
     for make_router in routers:
         app.include_router(make_router(access))
+    install_document(app)  # every status and the error body actually sent (ErrorBody)
     return app
