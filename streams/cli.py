@@ -127,6 +127,11 @@ def _portal(settings: Settings, args: argparse.Namespace) -> int:
             print(f"hireview portal add-key: {exc}", file=sys.stderr)
             return 2
         return 0
+    if args.action == "roles":
+        from streams.portal.roles import table
+
+        print(table(), end="")
+        return 0
     from streams.portal.run import serve
 
     serve(settings)
@@ -296,7 +301,8 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("sink", help="run the ClickHouse sink").set_defaults(run=_sink)
 
     s = sub.add_parser("portal", help="the reception portal (HTTP) and its API keys")
-    s.add_argument("action", nargs="?", default="serve", choices=["serve", "add-key"])
+    s.add_argument("action", nargs="?", default="serve", choices=["serve", "add-key", "roles"],
+                   help="roles: print what each role may do (the table of docs/portal-access.md)")
     s.add_argument("--name", help="add-key: who the key is for")
     s.add_argument("--role", help="add-key: facility, district, province or central")
     s.add_argument("--scope", help="add-key: facility code, district PP-DDD (its facilities "
