@@ -5,7 +5,8 @@ the portal's own work) runs under uvicorn as a child process. A polite client as
 ``GET /api/v1/errors`` (the error catalogue, answered from memory) in a loop and records each
 response time: first alone (baseline), then while ``hostile`` clients post hostile bodies one
 after another. Printed: the polite p50/p99/max both ways, and for each hostile kind its answer
-status and time. Every hostile answer must be a 4xx (or the 200 of the heaviest legal body):
+status and time, and the portal's resident memory before the attack and after it. Every hostile
+answer must be a 4xx (or the 200 of the heaviest legal body):
 anything else fails the run.
 """
 
@@ -40,6 +41,9 @@ def hostile_app() -> FastAPI:
         def latest_decision(self, facility: str, claim_id: str) -> dict[str, Any] | None:
             return None
 
+    from streams.portal.memory import limit_arenas
+
+    limit_arenas()  # as ``hireview portal`` does
     settings = Settings.load()
     return create_portal(settings, publish=lambda records: None,
                          receipts=ReceiptStore(lambda items: None), results=_Results(),
@@ -98,13 +102,27 @@ def run_hostile_bench(settings: Settings, *, seconds: float = 5.0, hostile: int 
             [sys.executable, "-m", "uvicorn", "--factory", "streams.bench.hostile:hostile_app",
              "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"], env=env)
         try:
-            return _measure(port, key, seconds, hostile, as_json)
+            return _measure(port, key, seconds, hostile, as_json, server.pid)
         finally:
             server.terminate()
             server.wait(30)
 
 
-def _measure(port: int, key: str, seconds: float, hostile: int, as_json: bool) -> int:
+def _rss_after(pid: int) -> float:
+    time.sleep(2)  # the last answers are freed
+    return _rss_mib(pid)
+
+
+def _rss_mib(pid: int) -> float:
+    """The resident memory of ``pid`` (Linux /proc), MiB."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return round(int(line.split()[1]) / 1024, 1)
+    return 0.0
+
+
+def _measure(port: int, key: str, seconds: float, hostile: int, as_json: bool,
+             pid: int) -> int:
     auth = {"Authorization": f"Bearer {key}"}
     deadline = time.monotonic() + 60
     while True:
@@ -124,6 +142,7 @@ def _measure(port: int, key: str, seconds: float, hostile: int, as_json: bool) -
         return times
 
     baseline = polite(time.monotonic() + seconds)
+    rss_before = _rss_mib(pid)
     bodies = _bodies()
     answers: dict[str, list[tuple[int, float]]] = {name: [] for name in bodies}
     bad: list[str] = []
@@ -158,12 +177,15 @@ def _measure(port: int, key: str, seconds: float, hostile: int, as_json: bool) -
              for name, got in answers.items()}
     figures: dict[str, Any] = {"baseline": _percentiles(baseline),
                                "under_attack": _percentiles(loaded),
-                               "hostile_clients": hostile, "hostile": kinds}
+                               "hostile_clients": hostile, "hostile": kinds,
+                               "rss_mib": {"before": rss_before, "after": _rss_after(pid)}}
     if as_json:
         print(json.dumps(figures, indent=2))
     else:
         print(f"polite GET /api/v1/errors alone:        {figures['baseline']}")
         print(f"polite GET while {hostile} hostile clients: {figures['under_attack']}")
+        print(f"portal RSS: {figures['rss_mib']['before']} MiB before the attack, "
+              f"{figures['rss_mib']['after']} MiB after it (settled 2 s)")
         for name, row in kinds.items():
             print(f"  {name:20s} answered {row['statuses']} in at most {row['max_s']} s "
                   f"({row['n']} sent)")

@@ -22,10 +22,12 @@ from streams.portal.auth import Credential
 from streams.portal.errors import Finding, finding
 from streams.portal.intake import ClaimResult, PortalInputError, parse_envelope, parse_json_claim
 from streams.portal.intake.limits import Budget, Limits, OverLimit, check_json
+from streams.portal.memory import release_memory
 
 XML_TYPES = ("application/xml", "text/xml")
 MAX_JSON_CLAIMS = Limits().claims  # the default of portal_max_claims (OpenAPI's maxItems)
 _NO_GATE: AbstractAsyncContextManager[None] = nullcontext()
+_BIG = 1 << 20  # a body above this is worth giving its memory back after
 _FACILITY = re.compile(r"[0-9A-Za-z]{5}").fullmatch
 # The body as the OpenAPI document declares it (FastAPI cannot see a body read by hand).
 CLAIMS_BODY: dict[str, Any] = {"requestBody": {"required": True, "content": {
@@ -119,9 +121,15 @@ async def read_claims(request: Request, cred: Credential, access: Access,
         raise Refused(415, "unsupported_media_type",
                       f"content type {ctype!r}: send application/xml or application/json")
     body = await read_limited(request, max_bytes)
-    async with gate or _NO_GATE:
-        claims, envelope_findings = await run_in_threadpool(parse_body, body, ctype, cred,
-                                                            access, max_bytes, limits)
+    try:
+        async with gate or _NO_GATE:
+            claims, envelope_findings = await run_in_threadpool(parse_body, body, ctype, cred,
+                                                                access, max_bytes, limits)
+    except Refused:
+        if len(body) > _BIG:
+            del body
+            await run_in_threadpool(release_memory)
+        raise
     for claim in claims:
         if claim.claim_key[0]:
             access.require(cred, claim.claim_key[0], "submit for")

@@ -22,6 +22,7 @@ from streams.metrics import Metrics
 from streams.portal.access import GuardedClickHouse, NotDelivered, Unavailable
 from streams.portal.api.summaries import ClickHouseSums, summaries_router
 from streams.portal.auth import Credentials
+from streams.portal.intake.limits import Limits
 from streams.portal.receipts import kafka_writer, load_receipts
 from streams.portal.service import create_portal
 from streams.scrape import scrape_host, scrape_target
@@ -203,7 +204,8 @@ def build_portal(settings: Settings) -> FastAPI:
     watch.install(metrics)
     results = ClickHouseResults(connect(settings))
     check = Precheck(current_engine(settings), feed.catalog, feed.cards, history, receipts,
-                     results, settings.portal_max_body_mb * 1024 * 1024)
+                     results, settings.portal_max_body_mb * 1024 * 1024,
+                     Limits.from_settings(settings))
     app = create_portal(settings, publish=KafkaPublisher(settings, kafka, codec),
         receipts=receipts, results=results,
         credentials=Credentials.load(settings.portal_credentials, register),
@@ -226,6 +228,9 @@ def serve(settings: Settings) -> None:
     """``hireview portal``: serve until interrupted."""
     import uvicorn
 
+    from streams.portal.memory import limit_arenas
+
+    limit_arenas()  # before uvicorn's and the thread pool's threads (streams/portal/memory.py)
     app = build_portal(settings)
     lag = LagMonitor(settings, app.state.metrics).start()
     with scrape_target(settings, "portal", settings.portal_port,

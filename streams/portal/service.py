@@ -36,6 +36,7 @@ from typing import Any, Protocol
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
+from starlette.background import BackgroundTask
 
 from streams.claim import claim_key
 from streams.http_metrics import install_metrics
@@ -46,6 +47,7 @@ from streams.portal.backfill import SentAtQuery, backfill_time
 from streams.portal.findings import FindingsQuery, Mode, answer, summary
 from streams.portal.intake import ClaimResult, catalogue_rows, stamp
 from streams.portal.intake.limits import Limits
+from streams.portal.memory import release_memory
 from streams.portal.openapi import install_document
 from streams.portal.reading import CLAIMS_BODY, read_claims
 from streams.portal.receipts import Receipt, ReceiptStore, ReceiptWriteFailed, receipt_id
@@ -208,7 +210,9 @@ def create_portal(settings: Settings, *, publish: Publish, receipts: ReceiptStor
                             "detail": f"appraisal started for {conflicts}: replacing needs an "
                                       "unlock by the agency (POST .../unlock); nothing was "
                                       "accepted"}
-            return JSONResponse(content, status_code=status)
+            # Sent, then the memory of a big answer is given back (reading.release_memory).
+            return JSONResponse(content, status_code=status,
+                                background=BackgroundTask(release_memory))
 
         return await run_in_threadpool(respond)
 
