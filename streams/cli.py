@@ -133,6 +133,11 @@ def _portal(settings: Settings, args: argparse.Namespace) -> int:
             print(f"hireview portal add-key: {exc}", file=sys.stderr)
             return 2
         return 0
+    if args.action == "roles":
+        from streams.portal.roles import table
+
+        print(table(), end="")
+        return 0
     from streams.portal.run import serve
 
     serve(settings)
@@ -180,6 +185,10 @@ def _bench(settings: Settings, args: argparse.Namespace) -> int:
         return run_detect_bench(settings, facilities=args.facilities, days=args.days,
                                 clickhouse=args.clickhouse, claims=args.claims,
                                 as_json=args.json)
+    if args.target == "hostile":
+        from streams.bench.hostile import run_hostile_bench
+
+        return run_hostile_bench(settings, hostile=args.hostile, as_json=args.json)
     from streams.bench.pipeline import run_bench
 
     return run_bench(settings, claims=args.claims, as_json=args.json)
@@ -331,7 +340,8 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("sink", help="run the ClickHouse sink").set_defaults(run=_sink)
 
     s = sub.add_parser("portal", help="the reception portal (HTTP) and its API keys")
-    s.add_argument("action", nargs="?", default="serve", choices=["serve", "add-key"])
+    s.add_argument("action", nargs="?", default="serve", choices=["serve", "add-key", "roles"],
+                   help="roles: print what each role may do (the table of docs/portal-access.md)")
     s.add_argument("--name", help="add-key: who the key is for")
     s.add_argument("--role", help="add-key: facility, district, province or central")
     s.add_argument("--scope", help="add-key: facility code, district PP-DDD (its facilities "
@@ -376,7 +386,7 @@ def build_parser() -> argparse.ArgumentParser:
                        "pre-check, the rules, the console")
     s.add_argument("target", nargs="?", default="pipeline",
                    choices=["pipeline", "portal", "precheck", "rules", "console", "settle",
-                            "detect"])
+                            "detect", "hostile"])
     s.add_argument("--envelopes", type=int, default=3000, help="portal: outpatient envelopes")
     s.add_argument("--heavy", type=int, default=60, help="portal: 800-line inpatient envelopes")
     s.add_argument("--clients", type=int, default=8, help="portal: concurrent HTTP clients")
@@ -395,6 +405,8 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--days", type=int, default=400, help="detect: days of facility_day")
     s.add_argument("--clickhouse", action="store_true",
                    help="detect: also through ClickHouse (insert facility_day, read it back)")
+    s.add_argument("--hostile", type=int, default=2, help="hostile: clients posting hostile "
+                   "bodies while one polite client measures")
     s.set_defaults(run=_bench)
 
     s = sub.add_parser("catalogs", help="load catalog lists (national or a facility's)")

@@ -209,6 +209,42 @@ def deliver(prod: Producer, topic: str, items: Iterable[tuple[bytes | None, byte
     return sent
 
 
+def deliver_report(prod: Producer, topic: str, items: Sequence[tuple[bytes | None, bytes]],
+                   *, timeout: float) -> list[bool | None]:
+    """Send ``items`` and wait (at most ``timeout`` s) for each one's delivery report: per item
+    True (acknowledged), False (known not delivered: the producer gave up on it and will never
+    send it later) or None (no report yet). With a producer whose ``message.timeout.ms`` is
+    below ``timeout`` every item gets True or False: librdkafka reports each message by then."""
+    report: list[bool | None] = [None] * len(items)
+    lock = threading.Lock()
+    left = [len(items)]
+
+    def answer(index: int) -> Callable[[Any, Any], None]:
+        def delivered(err: Any, _msg: Any) -> None:
+            with lock:
+                report[index] = err is None
+                left[0] -= 1
+        return delivered
+
+    for index, (key, value) in enumerate(items):
+        while True:
+            try:
+                prod.produce(topic, value=value, key=key, on_delivery=answer(index))
+                break
+            except BufferError:  # the local queue is full: serve deliveries, then retry
+                prod.poll(0.05)
+            except Exception:  # refused locally (too large, unknown topic): never sent
+                with lock:
+                    report[index] = False
+                    left[0] -= 1
+                break
+    deadline = time.monotonic() + timeout
+    while left[0] > 0 and (remaining := deadline - time.monotonic()) > 0:
+        prod.poll(min(remaining, 0.01))  # short polls: another thread may serve our reports
+    with lock:
+        return list(report)
+
+
 def publish(settings: Settings, topic: str, items: Iterable[tuple[bytes, bytes]],
             rate: float = 0.0, progress: Callable[[int], None] | None = None) -> int:
     """``deliver`` on a producer of its own."""

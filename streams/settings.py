@@ -83,8 +83,10 @@ class Settings(BaseSettings):
     portal_credentials: Path = Field(ROOT / ".cache" / "portal-credentials.json",
                                      description="API key file (hashed keys, roles, scopes); "
                                      "default <state_dir>/portal-credentials.json")
-    portal_ack_seconds: float = Field(10.0, gt=0, description="Max wait for Kafka to acknowledge "
-                                      "a submission before answering 503")
+    portal_ack_seconds: float = Field(10.0, gt=0, description="One request's deadline for Kafka's "
+                                      "acknowledgements (claims, then receipts: the portal's "
+                                      "producer gives a message up after half of it) before "
+                                      "answering 503 with a delivery report per claim")
     # card lookup, results and district keys (streams/portal/api/cards.py, results_api.py, auth.py)
     portal_worker_url: str | None = Field(None, description="Web server of a worker, for visit "
                                           "history; default http://127.0.0.1:<worker_web_port>")
@@ -94,6 +96,26 @@ class Settings(BaseSettings):
                                            description="CSV facility,district (PP-DDD): the "
                                            "facilities each district key covers; default "
                                            "<state_dir>/facility-register.csv")
+    # request bounds (streams/portal/intake/limits.py): a hostile body is refused, 413/422
+    portal_max_claims: int = Field(1000, ge=1, description="Claims in one request (JSON list "
+                                   "items, or an envelope's HOSO and its SOLUONGHOSO)")
+    portal_max_keys: int = Field(200, ge=1, description="Keys in one JSON object, child tags "
+                                 "of one XML row")
+    portal_max_values: int = Field(400_000, ge=1, description="Keys and list items in one JSON "
+                                   "request, counted (':' and ',') before it is decoded")
+    portal_max_string: int = Field(4096, ge=1, description="Characters of one JSON string or "
+                                   "XML text (not NOIDUNGFILE, whose table is checked inside)")
+    portal_max_depth: int = Field(16, ge=4, description="Nesting depth of a JSON body or of one "
+                                  "XML document (a claim needs 4 in JSON, 6 in XML)")
+    portal_max_lines: int = Field(5000, ge=1, description="Rows of one table of one claim "
+                                  "(drugs, services, XML2-XML5)")
+    portal_max_findings: int = Field(1000, ge=1, description="Finding entries answered per "
+                                     "claim; more are counted in findings_omitted")
+    portal_parse_seconds: float = Field(20.0, gt=0, description="Time budget to read one "
+                                        "request's claims; beyond it the request is refused "
+                                        "(422), never left to stall")
+    portal_parse_workers: int = Field(2, ge=1, description="Requests parsed at once (the rest "
+                                      "wait): a hostile body cannot take every thread")
 
     # --- web app (hireview console: appraisers' console, later fund and ops pages) ----------
     web_host: str = Field("127.0.0.1", description="Bind address of the web app")

@@ -8,14 +8,16 @@ portal's ``{"error": reason, "detail": message}`` answers.
 from __future__ import annotations
 
 import logging
+import re
 import threading
 from typing import Any
 
 from clickhouse_driver import Client
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException
+from starlette.routing import Route
 
 from streams.portal.auth import Credential, Credentials
 
@@ -26,12 +28,24 @@ class Unavailable(Exception):
     """Kafka or ClickHouse did not answer: 503, the client may retry the same request."""
 
 
-class Refused(Exception):
-    """A 4xx answer with a machine-readable reason."""
+class NotDelivered(Unavailable):
+    """Some records were not delivered: ``report`` per record, True (acknowledged), False
+    (known not delivered: the producer gave up and will never send it) or None (unknown)."""
 
-    def __init__(self, status: int, reason: str, detail: str) -> None:
+    def __init__(self, detail: str, report: list[bool | None]) -> None:
+        super().__init__(detail)
+        self.report = report
+
+
+class Refused(Exception):
+    """A 4xx answer with a machine-readable reason; a refused bound also names its ``field``
+    and ``limit`` (both in the answer's body)."""
+
+    def __init__(self, status: int, reason: str, detail: str, *, field: str | None = None,
+                 limit: int | float | None = None) -> None:
         super().__init__(detail)
         self.status, self.reason, self.detail = status, reason, detail
+        self.field, self.limit = field, limit
 
 
 class GuardedClickHouse:
@@ -57,19 +71,28 @@ async def read_limited(request: Request, max_bytes: int) -> bytes:
     declared = request.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > max_bytes:
         raise Refused(413, "too_large", f"{declared} bytes: larger than the limit of "
-                      f"{max_bytes} bytes")
+                      f"{max_bytes} bytes", field="body", limit=max_bytes)
     chunks, size = [], 0
     async for chunk in request.stream():
         size += len(chunk)
         if size > max_bytes:
-            raise Refused(413, "too_large", f"more than the limit of {max_bytes} bytes")
+            raise Refused(413, "too_large", f"more than the limit of {max_bytes} bytes",
+                          field="body", limit=max_bytes)
         chunks.append(chunk)
     return b"".join(chunks)
 
 
-def error_response(status: int, reason: str, detail: str) -> JSONResponse:
+def error_response(status: int, reason: str, detail: str, field: str | None = None,
+                   limit: int | float | None = None) -> JSONResponse:
+    """The one error body (``ErrorBody`` in streams/portal/openapi.py): error, detail, and for
+    a bound its field and limit."""
     headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
-    return JSONResponse({"error": reason, "detail": detail}, status_code=status, headers=headers)
+    body: dict[str, Any] = {"error": reason, "detail": detail}
+    if field is not None:
+        body["field"] = field
+    if limit is not None:
+        body["limit"] = limit
+    return JSONResponse(body, status_code=status, headers=headers)
 
 
 class Access:
@@ -99,6 +122,20 @@ class Access:
 _FRAMEWORK_REASONS = {404: "not_found", 405: "method_not_allowed"}
 
 
+def allowed_methods(request: Request) -> str:
+    """The Allow header for the request's path: every method of every operation on it, read
+    from the OpenAPI document (FastAPI keeps included routers nested, so ``app.routes`` does
+    not list their routes) and the app's own plain routes (the documents)."""
+    path, methods = request.url.path, {"OPTIONS"}
+    for template, operations in request.app.openapi()["paths"].items():
+        if re.fullmatch(re.sub(r"\\\{[^/]+?\\\}", "[^/]+", re.escape(template)), path):
+            methods |= {m.upper() for m in operations}
+    for route in request.app.routes:
+        if isinstance(route, Route) and route.path == path:
+            methods |= set(route.methods or ())
+    return ", ".join(sorted(methods))
+
+
 def install(app: FastAPI) -> None:
     """Answer :class:`Refused`, :class:`Unavailable` and the framework's own refusals (bad
     parameters, no such route or method) in the portal's error shape."""
@@ -112,7 +149,17 @@ def install(app: FastAPI) -> None:
         return error_response(422, "invalid_request", problems or "invalid request")
 
     @app.exception_handler(HTTPException)
-    async def framework(_request: Request, exc: HTTPException) -> JSONResponse:
+    async def framework(request: Request, exc: HTTPException) -> Response:
+        if exc.status_code == 405:
+            # Starlette's Allow names the methods of the first route on the path only (GET
+            # and POST /api/v1/claims are two routes): name every route's.
+            allow = allowed_methods(request)
+            if request.method == "OPTIONS":
+                return Response(status_code=204, headers={"Allow": allow})
+            response = error_response(405, "method_not_allowed",
+                                      f"{request.method} is not allowed here; allowed: {allow}")
+            response.headers["Allow"] = allow
+            return response
         reason = _FRAMEWORK_REASONS.get(exc.status_code, "http_error")
         response = error_response(exc.status_code, reason, str(exc.detail))
         response.headers.update(exc.headers or {})
@@ -120,7 +167,7 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(Refused)
     async def refused(_request: Request, exc: Refused) -> JSONResponse:
-        return error_response(exc.status, exc.reason, exc.detail)
+        return error_response(exc.status, exc.reason, exc.detail, exc.field, exc.limit)
 
     @app.exception_handler(Unavailable)
     async def unavailable(_request: Request, exc: Unavailable) -> JSONResponse:

@@ -16,16 +16,24 @@ from fastapi import Query
 
 from streams.portal.access import Refused
 
-SentAtQuery = Annotated[datetime | None, Query(
+# Text, read here: pydantic's datetime would also take a bare number as Unix seconds, which
+# no facility means and the document (a date-time string) does not promise.
+SentAtQuery = Annotated[str | None, Query(
     description="Backfill only: when the facility originally sent these claims (ISO-8601 with a "
                 "zone, e.g. 2026-03-01T08:00:00+07:00). SB01 judges lateness against it; it may "
-                "not be in the future. Leave out for a live submission.")]
+                "not be in the future. Leave out for a live submission.",
+    json_schema_extra={"format": "date-time"})]
 
 
-def backfill_time(sent_at: datetime | None, now: datetime) -> datetime | None:
+def backfill_time(text: str | None, now: datetime) -> datetime | None:
     """``sent_at`` as an aware UTC time, or a 422 naming the field and the problem."""
-    if sent_at is None:
+    if text is None:
         return None
+    try:
+        sent_at = datetime.fromisoformat(text)
+    except ValueError:
+        raise Refused(422, "invalid_sent_at", f"sent_at: {text[:40]!r} is not an ISO-8601 "
+                      "time (e.g. 2026-03-01T08:00:00+07:00)", field="sent_at") from None
     if sent_at.tzinfo is None:
         raise Refused(422, "invalid_sent_at", "sent_at: give a time zone (e.g. +07:00 or Z); "
                       f"{sent_at.isoformat()} is ambiguous")

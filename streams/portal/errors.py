@@ -155,6 +155,9 @@ CATALOGUE: tuple[ErrorSpec, ...] = (
     _e("P131", "XML1", "MA_BN", "length", F, "MA_BN has {detail} characters; at most 100 allowed"),
     _e("P132", "XML1", "SO_CCCD", "length", F, "SO_CCCD {value} has more than 15 characters"),
     _e("P133", "XML1", "MA_BENH_KT", "length", F, "MA_BENH_KT lists {detail} codes; at most 12"),
+    _e("P134", "XML1", _MONEY1, "format", B,
+       "{field} {value} is negative: a claim's total cannot be below 0 (a correction is a new "
+       "version with the right amounts)"),
     # --- XML1: card and person key ---------------------------------------------------------------
     _e("P140", "XML1", "MA_THE_BHYT", "format", B,
        f"MA_THE_BHYT {{value}} is not a card number ({_CARD}) and there is no SO_CCCD"),

@@ -76,6 +76,7 @@ class ReceiptStore:
     def __init__(self, write: Write, receipts: Iterable[Receipt] = ()) -> None:
         self._write = write
         self._by_key = {r.key: r for r in receipts}
+        self._unwritten: list[Receipt] = []
         self._lock = threading.Lock()
 
     def __len__(self) -> int:
@@ -85,13 +86,36 @@ class ReceiptStore:
         return self._by_key.get(claim_key(facility, claim_id))
 
     def put(self, receipts: list[Receipt]) -> None:
-        """Persist then remember; raises ``ReceiptWriteFailed`` (memory unchanged) on failure."""
-        if not receipts:
+        """Persist then remember; raises ``ReceiptWriteFailed`` (memory unchanged) on failure.
+        Receipts of delivered claims not yet written (``put_delivered``) go first."""
+        if not receipts and not self._unwritten:
             return
         with self._lock:
-            self._write([(r.key, r.to_json()) for r in receipts])
+            batch = self._unwritten + receipts
+            self._write([(r.key, r.to_json()) for r in batch])
+            self._unwritten = []
             for r in receipts:
                 self._by_key[r.key] = r
+
+    def put_delivered(self, receipts: list[Receipt]) -> None:
+        """The receipts of claims already delivered: remembered even when the write fails
+        (raised after), so this process never gives their version to other content; the
+        write is retried before the next one."""
+        if not receipts:
+            return
+        try:
+            self.put(receipts)
+        except ReceiptWriteFailed:
+            with self._lock:
+                for r in receipts:
+                    self._by_key[r.key] = r
+                self._unwritten.extend(receipts)
+            raise
+
+    @property
+    def unwritten(self) -> int:
+        """Receipts of delivered claims still to be written to the topic."""
+        return len(self._unwritten)
 
     def unlock(self, facility: str, claim_id: str, *, by: str, at: str) -> Receipt | None:
         """Allow the current version to be replaced; ``None`` when the claim is unknown."""

@@ -16,12 +16,13 @@ from fastapi import FastAPI
 
 from streams.clickhouse.db import connect
 from streams.codec import Codec
-from streams.kafka import DeliveryFailed, create_topics, deliver, producer
+from streams.kafka import DeliveryFailed, create_topics, deliver, deliver_report, producer
 from streams.lag import LagMonitor
 from streams.metrics import Metrics
-from streams.portal.access import GuardedClickHouse, Unavailable
+from streams.portal.access import GuardedClickHouse, NotDelivered, Unavailable
 from streams.portal.api.summaries import ClickHouseSums, summaries_router
 from streams.portal.auth import Credentials
+from streams.portal.intake.limits import Limits
 from streams.portal.receipts import kafka_writer, load_receipts
 from streams.portal.service import create_portal
 from streams.scrape import scrape_host, scrape_target
@@ -42,23 +43,45 @@ _HIT_COLUMNS = ("code", "severity", "title", "table", "line", "amount", "message
 
 
 class KafkaPublisher:
-    """Publishes stamped claims to hi.claims (Avro, keyed by person_key), waiting for acks."""
+    """Publishes stamped claims to hi.claims (Avro, keyed by person_key), waiting for each
+    one's delivery report (``ack_wait``): all acknowledged, or ``NotDelivered`` with the
+    report per claim. The portal's producer gives up on a message after half of
+    ``portal_ack_seconds`` (``portal_producer``), so a claim reported not delivered is never
+    sent later, and a corrected resubmission may take its version."""
 
     def __init__(self, settings: Settings, kafka: Producer, codec: Codec) -> None:
         self._topic = settings.topic("hi.claims")
         self._producer = kafka
         self._encode = codec.encoder("claim")
-        self._timeout = settings.portal_ack_seconds
+        self._timeout = ack_wait(settings)
 
     def __call__(self, records: list[dict[str, Any]]) -> None:
         items = [(r["person_key"].encode("utf-8"), self._encode(r))
                  for r in records]  # an encode error publishes nothing
-        try:
-            deliver(self._producer, self._topic, items, timeout=self._timeout)
-        except DeliveryFailed as exc:
-            # Not reported accepted: a resubmission gets the same version, and an event that
-            # still arrives late is the same (facility, claim_id, version), collapsed downstream.
-            raise Unavailable(str(exc)) from exc
+        report = deliver_report(self._producer, self._topic, items, timeout=self._timeout)
+        if all(report):
+            return
+        lost = sum(1 for ok in report if ok is False)
+        unknown = sum(1 for ok in report if ok is None)
+        raise NotDelivered(f"{self._topic}: {lost} of {len(report)} claim(s) not delivered"
+                           + (f", {unknown} without a report" if unknown else ""), report)
+
+
+def ack_wait(settings: Settings) -> float:
+    """How long one flush of a request waits for its reports: the producer's message timeout
+    (half the request's ``portal_ack_seconds``: claims, then receipts) plus the second
+    librdkafka may take to report a timed-out message."""
+    return settings.portal_ack_seconds / 2 + 1.5
+
+
+def portal_producer(settings: Settings) -> Producer:
+    """The portal's producer. No linger: a request produces its messages at once and answers
+    after their acks, so waiting for more to batch with would only add latency. A message
+    not acknowledged within half of ``portal_ack_seconds`` is given up (reported failed), so
+    a request's two flushes end within its one deadline and nothing answered "not delivered"
+    arrives later."""
+    return producer(settings, **{"linger.ms": 0,
+                                 "message.timeout.ms": int(settings.portal_ack_seconds * 500)})
 
 
 class ClickHouseResults:
@@ -163,11 +186,9 @@ def build_portal(settings: Settings) -> FastAPI:
     from streams.settle.reports import ReportStore
 
     create_topics(settings)
-    # No linger: a request produces its messages at once and answers after their acks, so
-    # waiting for more messages to batch with would only add latency.
-    kafka = producer(settings, **{"linger.ms": 0})
+    kafka = portal_producer(settings)
     codec = Codec.from_settings(settings)
-    write = kafka_writer(settings, kafka, settings.portal_ack_seconds)
+    write = kafka_writer(settings, kafka, ack_wait(settings))
     receipts = load_receipts(settings, write)
     # Cards (and catalogs) read to the end, then followed: a daemon thread for the process.
     feed = ReferenceFeed(settings, codec.decode, LockedSnapshot(), CardRegistry())
@@ -183,7 +204,8 @@ def build_portal(settings: Settings) -> FastAPI:
     watch.install(metrics)
     results = ClickHouseResults(connect(settings))
     check = Precheck(current_engine(settings), feed.catalog, feed.cards, history, receipts,
-                     results, settings.portal_max_body_mb * 1024 * 1024)
+                     results, settings.portal_max_body_mb * 1024 * 1024,
+                     Limits.from_settings(settings))
     app = create_portal(settings, publish=KafkaPublisher(settings, kafka, codec),
         receipts=receipts, results=results,
         credentials=Credentials.load(settings.portal_credentials, register),
@@ -206,6 +228,9 @@ def serve(settings: Settings) -> None:
     """``hireview portal``: serve until interrupted."""
     import uvicorn
 
+    from streams.portal.memory import limit_arenas
+
+    limit_arenas()  # before uvicorn's and the thread pool's threads (streams/portal/memory.py)
     app = build_portal(settings)
     lag = LagMonitor(settings, app.state.metrics).start()
     with scrape_target(settings, "portal", settings.portal_port,

@@ -4,10 +4,13 @@ so unit tests run it with fakes and ``run.py`` with Kafka and ClickHouse.
 - ``POST /api/v1/claims``: a GIAMDINHHS envelope (application/xml, text/xml) or the JSON form
   (application/json: one claim object or a list). One result per claim. Accepted new versions
   are published (``publish``, acknowledged) and then their receipts written, all before the
-  answer; a failure of either is a 503 and nothing is reported accepted. Same content under the
+  answer, within one deadline (``portal_ack_seconds``). A failure is a 503 that says per claim
+  ``accepted`` (delivered: its receipt is kept, written later if its write failed) or
+  ``not_delivered`` (known never to arrive: its version stays free). Same content under the
   same claim key: the same receipt, nothing published. Replacing a version whose appraisal
   started (``results.decided``) without an unlock: 409 for the whole request, nothing published.
-- ``POST /api/v1/claims/{facility}/{ma_lk}/unlock``: province/central roles only.
+- ``POST /api/v1/claims/{facility}/{ma_lk}/unlock``: agency roles (district, province,
+  central) in their jurisdiction; roles and their actions: streams/portal/roles.py.
 - ``GET /api/v1/claims/{facility}/{ma_lk}``: the latest decision, 404 when none.
   Findings per claim: blocking first, grouped per code/table/field (``?findings=all``: every
   one; streams/portal/findings.py).
@@ -22,6 +25,7 @@ Submissions are serialised by one lock: versions come from the in-memory receipt
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import threading
 from collections.abc import Callable, Sequence
@@ -32,17 +36,22 @@ from typing import Any, Protocol
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
+from starlette.background import BackgroundTask
 
 from streams.claim import claim_key
 from streams.http_metrics import install_metrics
 from streams.metrics import Metrics
-from streams.portal.access import Access, Refused, Unavailable, install
+from streams.portal.access import Access, NotDelivered, Refused, Unavailable, install
 from streams.portal.auth import Credentials
 from streams.portal.backfill import SentAtQuery, backfill_time
 from streams.portal.findings import FindingsQuery, Mode, answer, summary
 from streams.portal.intake import ClaimResult, catalogue_rows, stamp
+from streams.portal.intake.limits import Limits
+from streams.portal.memory import release_memory
+from streams.portal.openapi import install_document
 from streams.portal.reading import CLAIMS_BODY, read_claims
 from streams.portal.receipts import Receipt, ReceiptStore, ReceiptWriteFailed, receipt_id
+from streams.portal.roles import may, who_may
 from streams.settings import Settings
 
 log = logging.getLogger("hireview.portal")
@@ -68,15 +77,17 @@ class _Outcome:
     claim: ClaimResult
     version: int | None = None
     receipt: str | None = None
-    status: str = "rejected"  # accepted | duplicate | rejected | conflict
+    status: str = "rejected"  # accepted | duplicate | rejected | conflict | not_delivered
 
-    def to_dict(self, mode: Mode = "grouped") -> dict[str, Any]:
+    def to_dict(self, mode: Mode = "grouped", max_findings: int = 1000) -> dict[str, Any]:
         facility, claim_id = self.claim.claim_key
+        found = answer(self.claim.findings, mode)
         return {"claim_key": claim_key(facility, claim_id), "facility": facility, "ma_lk": claim_id,
                 "index": self.claim.index, "version": self.version,
                 "accepted": self.status in ("accepted", "duplicate"), "status": self.status,
                 "receipt": self.receipt, "finding_counts": summary(self.claim.findings),
-                "findings": answer(self.claim.findings, mode)}
+                "findings": found[:max_findings],  # blocking first: those are never cut
+                "findings_omitted": max(0, len(found) - max_findings)}
 
 
 def create_portal(settings: Settings, *, publish: Publish, receipts: ReceiptStore,
@@ -92,17 +103,57 @@ def create_portal(settings: Settings, *, publish: Publish, receipts: ReceiptStor
     for topic in ("hi.claims", "hi.receipts"):  # series at 0 from the start, for rate()
         failed_writes.labels(topic)
     max_bytes = settings.portal_max_body_mb * 1024 * 1024
+    limits = Limits.from_settings(settings)
+    gate = asyncio.Semaphore(settings.portal_parse_workers)
     submit_lock = threading.Lock()
 
     access = Access(credentials)
     authenticate, require = access.authenticate, access.require
     install(app)
 
+    def _deliver(fresh: list[tuple[_Outcome, dict[str, Any]]], outcomes: list[_Outcome],
+                 now: datetime) -> tuple[int, list[_Outcome]]:
+        """Publish, then write the receipts of what was delivered. Per claim the answer says
+        accepted (delivered, receipt kept) or not_delivered (known never to arrive: its
+        version stays free); any claim not delivered or receipt not written is a 503."""
+        try:
+            publish([record for _, record in fresh])
+            report: list[bool | None] = [True] * len(fresh)
+        except NotDelivered as exc:
+            failed_writes.labels("hi.claims").inc()
+            report = exc.report
+        except Unavailable:  # no report at all: nothing is taken as delivered
+            failed_writes.labels("hi.claims").inc()
+            raise
+        # No report (None) may still arrive: its version is kept as used, never given again.
+        sent = [(out, r) for (out, r), ok in zip(fresh, report, strict=True) if ok is not False]
+        stamped = [Receipt(r["facility"], r["claim_id"], r["version"], r["content_hash"],
+                           receipt_id(r["facility"], r["claim_id"], r["version"],
+                                      r["content_hash"]),
+                           r["person_key"], now.isoformat()) for _, r in sent]
+        receipts_ok = True
+        try:
+            receipts.put_delivered(stamped)
+        except ReceiptWriteFailed:
+            failed_writes.labels("hi.receipts").inc()
+            receipts_ok = False
+        for (out, _), rec in zip(sent, stamped, strict=True):
+            out.receipt, out.status = rec.receipt, "accepted"
+        for (out, _), ok in zip(fresh, report, strict=True):
+            if ok is False:
+                out.status, out.version = "not_delivered", None
+        return (200 if receipts_ok and all(report) else 503), outcomes
+
     def submit(claims: list[ClaimResult], sent_at: datetime | None = None
                ) -> tuple[int, list[_Outcome]]:
         now = datetime.now(UTC)
         outcomes = [_Outcome(c) for c in claims]
         with submit_lock:
+            if receipts.unwritten:  # delivered claims' receipts a failed write left behind
+                try:
+                    receipts.put([])
+                except ReceiptWriteFailed:
+                    failed_writes.labels("hi.receipts").inc()
             fresh: list[tuple[_Outcome, dict[str, Any]]] = []
             for out in outcomes:
                 if out.claim.record is None or not out.claim.accepted:
@@ -126,22 +177,7 @@ def create_portal(settings: Settings, *, publish: Publish, receipts: ReceiptStor
                     out.status, out.version = "rejected", None
                 return 409, outcomes
             if fresh:
-                try:
-                    publish([record for _, record in fresh])
-                except Unavailable:
-                    failed_writes.labels("hi.claims").inc()
-                    raise
-                stamped = [Receipt(r["facility"], r["claim_id"], r["version"], r["content_hash"],
-                                   receipt_id(r["facility"], r["claim_id"], r["version"],
-                                              r["content_hash"]),
-                                   r["person_key"], now.isoformat()) for _, r in fresh]
-                try:
-                    receipts.put(stamped)
-                except ReceiptWriteFailed as exc:
-                    failed_writes.labels("hi.receipts").inc()
-                    raise Unavailable(str(exc)) from exc
-                for (out, _), rec in zip(fresh, stamped, strict=True):
-                    out.receipt, out.status = rec.receipt, "accepted"
+                return _deliver(fresh, outcomes, now)
         return 200, outcomes
 
     @app.post("/api/v1/claims", summary="Submit claims (GIAMDINHHS XML or the JSON form)",
@@ -151,30 +187,44 @@ def create_portal(settings: Settings, *, publish: Publish, receipts: ReceiptStor
                           sent_at: SentAtQuery = None) -> JSONResponse:
         cred = authenticate(request)
         sent = backfill_time(sent_at, datetime.now(UTC))
-        claims, envelope_findings = await read_claims(request, cred, access, max_bytes)
+        claims, envelope_findings = await read_claims(request, cred, access, max_bytes, limits,
+                                                      gate)
         if sent is not None:
             log.info("backfill: %s (%s %s) sends %d claims first sent %s", cred.name,
                      cred.role, cred.scope, len(claims), sent.isoformat())
         status, outcomes = await run_in_threadpool(submit, claims, sent)
-        conflicts = [o.claim.claim_key[1] for o in outcomes if o.status == "conflict"]
-        content: dict[str, Any] = {"claims": [o.to_dict(findings) for o in outcomes],
-                                   "findings": answer(envelope_findings, findings)}
-        if conflicts:
-            content |= {"error": "appraisal_started",
-                        "detail": f"appraisal started for {conflicts}: replacing needs an "
-                                  "unlock by the agency (POST .../unlock); nothing was accepted"}
-        return JSONResponse(content, status_code=status)
+
+        def respond() -> JSONResponse:  # in a thread: a big answer never blocks the loop
+            conflicts = [o.claim.claim_key[1] for o in outcomes if o.status == "conflict"]
+            content: dict[str, Any] = {
+                "claims": [o.to_dict(findings, limits.findings) for o in outcomes],
+                "findings": answer(envelope_findings, findings)[:limits.findings]}
+            if status == 503:
+                lost = [o.claim.claim_key[1] for o in outcomes if o.status == "not_delivered"]
+                content |= {"error": "unavailable",
+                            "detail": f"Kafka did not acknowledge in time: not delivered "
+                                      f"{lost} (send them again); the claims answered "
+                                      "accepted were delivered and keep their receipt"}
+            if conflicts:
+                content |= {"error": "appraisal_started",
+                            "detail": f"appraisal started for {conflicts}: replacing needs an "
+                                      "unlock by the agency (POST .../unlock); nothing was "
+                                      "accepted"}
+            # Sent, then the memory of a big answer is given back (reading.release_memory).
+            return JSONResponse(content, status_code=status,
+                                background=BackgroundTask(release_memory))
+
+        return await run_in_threadpool(respond)
 
     @app.post("/api/v1/claims/{facility}/{ma_lk}/unlock",
               summary="Allow the current version of a claim to be replaced (agency roles)")
     def unlock(facility: str, ma_lk: str, request: Request) -> dict[str, Any]:
         cred = authenticate(request)
         require(cred, facility, "unlock claims of")
-        if not cred.appraiser:
+        if not may(cred.role, "unlock claims"):
             log.warning("refused: %s (%s %s) may not unlock claims", cred.name, cred.role,
                         cred.scope)
-            raise Refused(403, "forbidden", "only agency roles (district, province, central) "
-                          "may unlock")
+            raise Refused(403, "forbidden", f"only {who_may('unlock claims')} keys may unlock")
         with submit_lock:
             try:
                 done = receipts.unlock(facility, ma_lk, by=cred.name,
@@ -204,4 +254,5 @@ def create_portal(settings: Settings, *, publish: Publish, receipts: ReceiptStor
 
     for make_router in routers:
         app.include_router(make_router(access))
+    install_document(app)  # every status and the error body actually sent (ErrorBody)
     return app

@@ -31,6 +31,7 @@ from fastapi import APIRouter, Request
 
 from streams.portal.access import Access, GuardedClickHouse, Refused, read_limited
 from streams.portal.api.results import plain
+from streams.portal.roles import may
 
 log = logging.getLogger("hireview.portal")
 Record = dict[str, Any]
@@ -131,7 +132,7 @@ def explanations_router(store: ClickHouseExplanations, publish: Publish
                 found = None
             if found is None:
                 raise Refused(404, "not_found", f"no request for explanation {request_id!r}")
-            if cred.role != "facility":
+            if not may(cred.role, "answer requests for explanation"):
                 log.warning("refused: %s (%s %s) may not answer for facility %r", cred.name,
                             cred.role, cred.scope, found["facility"])
                 raise Refused(403, "forbidden", "only the facility answers its requests")

@@ -30,6 +30,7 @@ from streams.fund.notices.store import NoticeRow, NoticeStore
 from streams.jurisdiction import Jurisdiction
 from streams.portal.access import Access, Refused, Unavailable
 from streams.portal.auth import Credential
+from streams.portal.roles import may
 
 log = logging.getLogger("hireview.portal")
 _ID = re.compile(r"[0-9a-f]{24}")
@@ -126,7 +127,7 @@ def notices_router(store: NoticeStore) -> Callable[[Access], APIRouter]:
         async def acknowledge(notice_id: str, request: Request) -> dict[str, Any]:
             cred = access.authenticate(request)
             row = await asyncio.to_thread(visible, cred, notice_id)
-            if cred.role != "facility":
+            if not may(cred.role, "acknowledge notices"):
                 log.warning("refused: %s (%s %s) may not acknowledge for facility %r",
                             cred.name, cred.role, cred.scope, row.facility)
                 raise Refused(403, "forbidden", "only the facility acknowledges its notice")

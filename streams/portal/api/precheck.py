@@ -40,6 +40,7 @@ from streams.portal.access import Access
 from streams.portal.api.cards import History, HistoryUnavailable
 from streams.portal.findings import FindingsQuery, Mode, answer, summary
 from streams.portal.intake import ClaimResult, stamp
+from streams.portal.intake.limits import Limits
 from streams.portal.reading import CLAIMS_BODY, read_claims
 from streams.portal.receipts import ReceiptStore
 
@@ -64,6 +65,7 @@ class Precheck:
     receipts: ReceiptStore
     results: Decided
     max_bytes: int
+    limits: Limits | None = None  # the submission's bounds (portal_max_*); None: defaults
 
 
 def visit_from_page(visit: Record) -> Record:
@@ -139,7 +141,8 @@ def precheck_router(p: Precheck) -> Callable[[Access], APIRouter]:
         async def precheck(request: Request,
                            findings: FindingsQuery = "grouped") -> dict[str, Any]:
             cred = access.authenticate(request)
-            claims, envelope_findings = await read_claims(request, cred, access, p.max_bytes)
+            claims, envelope_findings = await read_claims(request, cred, access, p.max_bytes,
+                                                          p.limits)
             items = await run_in_threadpool(run_precheck, p, claims, findings)
             return {"claims": jsonable_encoder(items), "published": False,
                     "findings": answer(envelope_findings, findings)}

@@ -31,6 +31,7 @@ from streams.metrics import Metrics
 from streams.portal.access import Access, Refused, Unavailable, read_limited
 from streams.portal.api.results import plain
 from streams.portal.auth import Credential
+from streams.portal.roles import may, who_may
 from streams.settle import funding
 from streams.settle.periods import KINDS
 from streams.settle.reports import Actor
@@ -60,10 +61,10 @@ def _may_see(cred: Credential, report: Record) -> bool:
 
 
 def _agency(cred: Credential, action: str) -> None:
-    if not cred.appraiser:
+    """403 (logged) unless the role may ``action`` (streams/portal/roles.py)."""
+    if not may(cred.role, action):
         log.warning("refused: %s (%s %s) may not %s", cred.name, cred.role, cred.scope, action)
-        raise Refused(403, "forbidden", f"only agency roles (district, province, central) may "
-                      f"{action}")
+        raise Refused(403, "forbidden", f"only {who_may(action)} keys may {action}")
 
 
 class Store(Protocol):
@@ -192,7 +193,7 @@ def reports_router(store: Store, signers: Path, font_dir: Path, tsa_url: str | N
         @router.post("/api/v1/advance-policy", summary="A new advance policy version (central)")
         async def policy(request: Request) -> Record:
             cred = access.authenticate(request)
-            if cred.role != "central":
+            if not may(cred.role, "set the advance policy"):
                 log.warning("refused: %s (%s) may not set the advance policy", cred.name,
                             cred.role)
                 raise Refused(403, "forbidden", "only central keys set the advance policy")

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from streams.portal.errors import Finding, finding
+from streams.portal.intake.limits import Budget, Limits, OverLimit
 from streams.portal.intake.normalise import ClaimResult, Tables, normalise_claim
 from streams.portal.intake.values import Bad, read_date, read_int
 from streams.portal.intake.xmlsafe import MalformedXml, PortalInputError, parse_xml
@@ -55,9 +56,12 @@ class EnvelopeResult:
     findings: list[Finding] = field(default_factory=list)  # envelope-level, never blocking
 
 
-def parse_envelope(data: bytes, *, max_bytes: int) -> EnvelopeResult:
-    """Parse and normalise every HOSO of a GIAMDINHHS envelope (see the module docstring)."""
-    root = parse_xml(data, max_bytes=max_bytes)
+def parse_envelope(data: bytes, *, max_bytes: int, limits: Limits | None = None,
+                   budget: Budget | None = None) -> EnvelopeResult:
+    """Parse and normalise every HOSO of a GIAMDINHHS envelope (see the module docstring).
+    ``limits`` (default ``Limits()``) bound it: ``OverLimit``/``TooDeep``/``TextTooLong``."""
+    limits = limits or Limits()
+    root = parse_xml(data, max_bytes=max_bytes, depth=limits.depth, string=limits.string)
     if root.tag != "GIAMDINHHS":
         raise NotAnEnvelope(f"root element is {root.tag[:40]!r}, expected GIAMDINHHS")
     findings: list[Finding] = []
@@ -71,7 +75,17 @@ def parse_envelope(data: bytes, *, max_bytes: int) -> EnvelopeResult:
         findings.append(finding("P011"))
     if read_int(declared) != len(hosos):
         findings.append(finding("P003", value=declared, detail=len(hosos)))
-    claims = [_claim(hoso, index, facility, max_bytes) for index, hoso in enumerate(hosos, 1)]
+    count = read_int(declared)
+    if count is not None and count > limits.claims:
+        raise OverLimit(413, "too_many_claims", "SOLUONGHOSO", limits.claims, f"{count} declared")
+    if len(hosos) > limits.claims:
+        raise OverLimit(413, "too_many_claims", "DANHSACHHOSO", limits.claims,
+                        f"{len(hosos)} HOSO")
+    claims = []
+    for index, hoso in enumerate(hosos, 1):
+        if budget is not None:
+            budget.check(f"HOSO {index}")
+        claims.append(_claim(hoso, index, facility, max_bytes, limits))
     _duplicates(claims)
     return EnvelopeResult(facility, created, claims, findings)
 
@@ -90,7 +104,8 @@ def _created(text: str, findings: list[Finding]) -> date | None:
     return None
 
 
-def _claim(hoso: ET.Element, index: int, facility: str, max_bytes: int) -> ClaimResult:
+def _claim(hoso: ET.Element, index: int, facility: str, max_bytes: int,
+           limits: Limits) -> ClaimResult:
     findings: list[Finding] = []
     rows: dict[str, list[dict[str, str]]] = {}
     seen: dict[str, int] = {}
@@ -101,7 +116,7 @@ def _claim(hoso: ET.Element, index: int, facility: str, max_bytes: int) -> Claim
             continue
         seen[kind] = seen.get(kind, 0) + 1
         try:
-            rows[kind] = _rows(kind, file.find("NOIDUNGFILE"), max_bytes)
+            rows[kind] = _rows(kind, file.find("NOIDUNGFILE"), max_bytes, limits)
         except _Unreadable as exc:
             code = "P005" if kind in _BLOCKING_TABLES else "P006"
             findings.append(finding(code, table=kind, value=kind, detail=str(exc)))
@@ -114,18 +129,27 @@ def _claim(hoso: ET.Element, index: int, facility: str, max_bytes: int) -> Claim
     return normalise_claim(tables, facility=facility, findings=findings, index=index)
 
 
-def _rows(kind: str, content: ET.Element | None, max_bytes: int) -> list[dict[str, str]]:
-    """The rows of one table as tag -> stripped text (raises ``_Unreadable``)."""
+def _rows(kind: str, content: ET.Element | None, max_bytes: int,
+          limits: Limits) -> list[dict[str, str]]:
+    """The rows of one table as tag -> stripped text (raises ``_Unreadable``, ``OverLimit``)."""
     row_tag, roots = _TABLES[kind]
     if content is None:
         raise _Unreadable("no NOIDUNGFILE element")
     if len(content):  # plain XML children
         container, top = content, content[0].tag
     else:
-        container = _decode(content.text or "", max_bytes)
+        container = _decode(content.text or "", max_bytes, limits)
         top = container.tag
+    elements = list(container.iter(row_tag))
+    if len(elements) > limits.lines:
+        raise OverLimit(413, "too_many_lines", f"{kind}.{row_tag}", limits.lines,
+                        f"{len(elements)} rows")
+    for element in elements:
+        if len(element) > limits.keys:
+            raise OverLimit(413, "too_many_keys", f"{kind}.{row_tag}", limits.keys,
+                            f"{len(element)} child tags")
     rows = [{child.tag: child.text.strip() if child.text else "" for child in row}
-            for row in container.iter(row_tag)]
+            for row in elements]
     if kind == "XML1" and not rows:
         raise _Unreadable("no TONG_HOP element")
     if not rows and top not in roots:
@@ -133,7 +157,7 @@ def _rows(kind: str, content: ET.Element | None, max_bytes: int) -> list[dict[st
     return rows
 
 
-def _decode(text: str, max_bytes: int) -> ET.Element:
+def _decode(text: str, max_bytes: int, limits: Limits) -> ET.Element:
     text = text.strip().lstrip("\ufeff")
     if not text:
         raise _Unreadable("NOIDUNGFILE is empty")
@@ -145,7 +169,7 @@ def _decode(text: str, max_bytes: int) -> ET.Element:
         except (binascii.Error, ValueError):
             data = _wrapped_base64(text)
     try:
-        return parse_xml(data, max_bytes=max_bytes)
+        return parse_xml(data, max_bytes=max_bytes, depth=limits.depth, string=limits.string)
     except MalformedXml as exc:
         raise _Unreadable(str(exc)) from None
 

@@ -80,6 +80,9 @@ def header(r: RowReader, legacy: bool) -> tuple[dict[str, Any], str | None]:
     h["can_nang"] = r.number("can_nang", invalid="P128", default=None)
     for name in MONEY:
         h[name] = r.number(name, invalid="P125", missing="P126")
+        if h[name] is not None and h[name] < 0:  # -0 is 0
+            tag, text = r.raw(name)
+            r.add("P134", tag, text)
     _settlement(r, h)
     return h, person_key
 

@@ -19,6 +19,7 @@ import pyexpat
 import xml.etree.ElementTree as ET
 
 _PROLOG_CHUNK = 4096
+_FEED_CHUNK = 256 * 1024
 # Claim files are UTF-8; the others are what old HIS exports declare. Anything else (EBCDIC,
 # "unicode_escape", ...) would go through Python's single-byte codec bridge for no benefit.
 _ENCODINGS = frozenset({"utf-8", "utf-16", "utf-16-le", "utf-16-be", "ascii", "iso8859-1",
@@ -29,6 +30,9 @@ class PortalInputError(Exception):
     """A submission that cannot be read at all; ``reason`` is a short label (metric, HTTP body)."""
 
     reason = "invalid_input"
+    status = 400  # the HTTP answer; bounds (TooLarge, TooDeep, OverLimit ...) say 413 or 422
+    field: str | None = None  # the bound's field and limit, named in the answer
+    limit: int | float | None = None
 
 
 class UnsafeXml(PortalInputError):
@@ -50,12 +54,12 @@ class MalformedXml(PortalInputError):
 
 
 class TooLarge(PortalInputError):
-    reason = "too_large"
+    reason, status = "too_large", 413
 
     def __init__(self, size: int, limit: int) -> None:
         super().__init__(f"{size} bytes: larger than the limit of {limit} bytes")
         self.size = size
-        self.limit = limit
+        self.field, self.limit = "body", limit
 
 
 class _RootReached(Exception):
@@ -110,11 +114,14 @@ def _check_prolog(data: bytes) -> None:
     raise MalformedXml("no root element", 1, 0)
 
 
-def parse_xml(data: bytes, *, max_bytes: int) -> ET.Element:
+def parse_xml(data: bytes, *, max_bytes: int, depth: int | None = None,
+              string: int | None = None) -> ET.Element:
     """The root element of ``data`` with namespaces stripped from every tag.
 
     Raises ``TooLarge`` above ``max_bytes``, ``UnsafeXml`` on any DTD, ``MalformedXml`` (with line
-    and column) on anything not well-formed, including undefined entity references.
+    and column) on anything not well-formed, including undefined entity references, and
+    ``TooDeep``/``TextTooLong`` beyond ``depth`` levels or ``string`` characters of one text
+    (``NOIDUNGFILE`` excepted: it carries a whole table, parsed and checked on its own).
     """
     if not isinstance(data, bytes | bytearray | memoryview):
         raise TypeError(f"data: expected bytes, got {type(data).__name__}")
@@ -124,7 +131,10 @@ def parse_xml(data: bytes, *, max_bytes: int) -> ET.Element:
     _check_prolog(data)
     parser = ET.XMLParser()
     try:
-        parser.feed(data)
+        # In slices: the C parser holds the GIL for a whole feed, and a 16 MB document fed at
+        # once would stall every other request thread and the event loop for its duration.
+        for start in range(0, len(data), _FEED_CHUNK):
+            parser.feed(data[start:start + _FEED_CHUNK])
         root = parser.close()
     except ET.ParseError as exc:
         line, column = exc.position
@@ -136,4 +146,36 @@ def parse_xml(data: bytes, *, max_bytes: int) -> ET.Element:
         for element in root.iter():
             if element.tag[:1] == "{":
                 element.tag = element.tag.rpartition("}")[2]
+    if depth is not None or string is not None:
+        _check_shape(root, depth or 1 << 30, string or 1 << 62)
     return root
+
+
+class TooDeep(PortalInputError):
+    reason, status = "too_deep", 422
+
+    def __init__(self, tag: str, limit: int) -> None:
+        super().__init__(f"XML element {tag[:40]!r} is nested more than {limit} levels deep")
+        self.field, self.limit = tag[:40], limit
+
+
+class TextTooLong(PortalInputError):
+    reason, status = "string_too_long", 413
+
+    def __init__(self, tag: str, size: int, limit: int) -> None:
+        super().__init__(f"{tag[:40]}: {size} characters; the limit is {limit}")
+        self.field, self.limit = tag[:40], limit
+
+
+def _check_shape(root: ET.Element, depth: int, string: int) -> None:
+    """Iterative (a 10^5-deep document must not exhaust the stack of a check)."""
+    stack = [(root, 1)]
+    while stack:
+        element, level = stack.pop()
+        if level > depth:
+            raise TooDeep(element.tag, depth)
+        text = element.text
+        if text is not None and len(text) > string and element.tag != "NOIDUNGFILE":
+            raise TextTooLong(element.tag, len(text), string)
+        if len(element):
+            stack.extend((child, level + 1) for child in element)

@@ -346,6 +346,7 @@ TRIGGERS: dict[str, Callable[[], Outcome]] = {
     "P131": lambda: x1(MA_BN="B" * 101),
     "P132": lambda: x1(SO_CCCD="0" * 16),
     "P133": lambda: x1(MA_BENH_KT=";".join(["I10"] * 13)),
+    "P134": lambda: x1(T_BHTT="-78000"),
     "P140": lambda: x1(MA_THE_BHYT="DN479990000000X", SO_CCCD=None),
     "P141": lambda: x1(MA_THE_BHYT="DN679"),
     "P142": lambda: x1(MA_THE_BHYT=None, SO_CCCD=""),

@@ -21,7 +21,7 @@ from streams.portal.intake import (
     parse_json_claim,
     stamp,
 )
-from streams.portal.intake.xmlsafe import parse_xml
+from streams.portal.intake.xmlsafe import TooDeep, parse_xml
 from tests.unit.portal.portal_fixtures import (
     claim,
     envelope,
@@ -99,9 +99,11 @@ def test_a_malformed_table_blocks_only_its_claim() -> None:
     assert f.code == "P005" and f.table == "XML3" and "line 1, column" in f.message
 
 
-def test_deep_nesting_is_parsed_without_crashing() -> None:
+def test_deep_nesting_is_refused_without_crashing() -> None:
     data = b"<GIAMDINHHS>" + b"<a>" * 100_000 + b"</a>" * 100_000 + b"</GIAMDINHHS>"
-    assert parse(data).claims == []
+    with pytest.raises(TooDeep) as refused:
+        parse(data)
+    assert refused.value.limit == 16 and refused.value.status == 422
 
 
 NASTY = ["", " ", "abc", "1e400", "9" * 500, "-1", "２０２５", "\u0663", "1,2,3", "NaN", "inf",
