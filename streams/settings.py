@@ -10,7 +10,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from pydantic import Field, model_validator
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -48,6 +48,11 @@ class Settings(BaseSettings):
     worker_web_host: str = Field("127.0.0.1", description="Bind address of the worker's web "
                                  "server (history page, metrics); loopback by default")
     worker_web_port: int = Field(36066, description="Faust web/metrics port of the worker")
+    worker_history_secret: SecretStr | None = Field(None, description="Secret the worker's "
+                                                   "history page requires (header "
+                                                   "X-Hireview-Secret); default: the file "
+                                                   "<state_dir>/worker-history.secret, made "
+                                                   "at first start")
     history_keep_days: int = Field(400, description="Visits younger than this stay in history")
     history_min_visits: int = Field(6, description="Last N visits kept whatever their age")
     rocksdb_cache_mb: int = Field(32, description="Block cache per RocksDB partition (MiB)")

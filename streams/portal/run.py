@@ -170,6 +170,7 @@ def build_portal(settings: Settings) -> FastAPI:
     """The portal app on the real Kafka and ClickHouse (topics created when missing)."""
     from streams.fund.notices.db import ServerDb
     from streams.fund.notices.store import NoticeStore
+    from streams.internal import history_secret
     from streams.portal.api.cards import WorkerHistory, cards_router
     from streams.portal.api.catalogs import LockedSnapshot, portal_catalogs
     from streams.portal.api.explanations import ClickHouseExplanations, explanations_router
@@ -196,7 +197,7 @@ def build_portal(settings: Settings) -> FastAPI:
     feed.follow()
     listing = ClickHouseListing(connect(settings))
     worker = settings.portal_worker_url or f"http://127.0.0.1:{settings.worker_web_port}"
-    history = WorkerHistory(worker, settings.portal_worker_timeout)
+    history = WorkerHistory(worker, settings.portal_worker_timeout, history_secret(settings))
     register = FacilityRegister.load(settings.portal_facility_register)
     metrics = Metrics.portal()
     # Which reference lists are missing or stale, for /api/v1/health and the metrics.

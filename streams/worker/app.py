@@ -32,6 +32,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from rules.decision import needs_review
 from streams.claim import CLAIM_HEADER, claim_header
 from streams.codec import Codec
+from streams.internal import history_secret
 from streams.kafka import dead_letter_headers
 from streams.metrics import Metrics
 from streams.settings import Settings
@@ -150,7 +151,8 @@ def create_app(settings: Settings, codec: Codec, ref: Enrichment, metrics: Metri
         partitions=settings.partitions,
         options=rocksdb_options(),
     )
-    add_history_page(app, visits)  # the portal's card lookup shows the last visits
+    # the portal's card lookup shows the last visits; only to a caller with the secret
+    add_history_page(app, visits, history_secret(settings))
     schedules = app.Table("schedule", key_type=bytes, value_type=bytes,
                           partitions=settings.partitions, options=rocksdb_options())
     # The claims behind the history's visits, as received: a later claim is judged again when an

@@ -25,6 +25,7 @@ from typing import Any
 import faust
 from faust.web import Request, Response, View
 
+from streams.internal import HEADER, allowed
 from streams.worker import history as hist
 
 PERSON_KEY = re.compile(r"[0-9A-Za-z]{1,32}")
@@ -62,13 +63,18 @@ def history_payload(person_key: str, stored: bytes | None) -> dict[str, Any]:
             "visits": [visit_summary(v) for v in hist.loads(stored)]}
 
 
-def add_history_page(app: faust.App, table: Any) -> None:
+def add_history_page(app: faust.App, table: Any, secret: str) -> None:
     """Serve ``GET /history/{person_key}`` from ``table`` (the worker's ``history`` table,
-    bytes keys) on ``app``'s web server, routed to the partition's owner."""
+    bytes keys) on ``app``'s web server, routed to the partition's owner (faust forwards the
+    headers), only to a request carrying ``secret`` (streams/internal.py)."""
 
     @app.page("/history/{person_key}")
     @app.table_route(table=table, match_info="person_key")
     async def person_history(view: View, request: Request, person_key: str) -> Response:
+        if not allowed(request.headers.get(HEADER), secret):
+            return view.json({"error": "unauthorized",
+                              "detail": f"the history page needs the {HEADER} header "
+                                        "(streams/internal.py)"}, status=401)
         if not PERSON_KEY.fullmatch(person_key):
             return view.json({"error": "bad_person_key",
                               "detail": f"person_key: {person_key!r} is not 1-32 letters or "

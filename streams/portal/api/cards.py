@@ -38,6 +38,7 @@ from urllib.parse import quote
 
 from fastapi import APIRouter, Request
 
+from streams.internal import HEADER
 from streams.portal.access import Access, Refused, Unavailable
 from streams.portal.auth import Credential
 
@@ -68,14 +69,16 @@ class Cards(Protocol):
 class WorkerHistory:
     """Asks a worker's web server; faust routes the request to the partition's owner."""
 
-    def __init__(self, base_url: str, timeout: float) -> None:
+    def __init__(self, base_url: str, timeout: float, secret: str = "") -> None:
         self._base = base_url.rstrip("/")
         self._timeout = timeout
+        self._headers = {HEADER: secret} if secret else {}
 
     def visits(self, person_key: str) -> list[dict[str, Any]]:
         url = f"{self._base}/history/{quote(person_key, safe='')}"
         try:
-            with urllib.request.urlopen(url, timeout=self._timeout) as answer:
+            ask = urllib.request.Request(url, headers=self._headers)
+            with urllib.request.urlopen(ask, timeout=self._timeout) as answer:
                 body = json.loads(answer.read())
         except urllib.error.HTTPError as exc:
             raise HistoryUnavailable(f"worker answered HTTP {exc.code} for {url}") from None

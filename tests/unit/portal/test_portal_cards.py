@@ -26,7 +26,7 @@ from streams.reference.catalog import CardRegistry
 from streams.settings import Settings
 from streams.worker import history as hist
 from tests.unit.portal.test_portal_service import FakeLog, FakePublish, FakeResults
-from tests.unit.worker.test_history_web import make_app, visit, web_app
+from tests.unit.worker.test_history_web import SECRET, make_app, visit, web_app
 
 PERSON = "9900000001"
 CARD = f"DN479{PERSON}"  # group DN, level 4, province 79
@@ -273,10 +273,19 @@ def test_card_lookup_reads_the_worker_page(keys: tuple[Path, dict[str, str]]) ->
         app = create_portal(Settings(), publish=FakePublish(), receipts=ReceiptStore(FakeLog()),
                             results=FakeResults(), credentials=Credentials.load(path),
                             routers=[cards_router(registry, WorkerHistory(
-                                f"http://127.0.0.1:{port}", 5.0), today=lambda: TODAY)])
+                                f"http://127.0.0.1:{port}", 5.0, SECRET), today=lambda: TODAY)])
         body = TestClient(app).get(f"/api/v1/cards/{CARD}", headers={
             "Authorization": f"Bearer {secrets['own']}"}).json()
         assert body["visits_available"] is True
+        # Without the secret the worker's page refuses, and the card answer says so.
+        refused = create_portal(Settings(), publish=FakePublish(),
+                                receipts=ReceiptStore(FakeLog()), results=FakeResults(),
+                                credentials=Credentials.load(path),
+                                routers=[cards_router(registry, WorkerHistory(
+                                    f"http://127.0.0.1:{port}", 5.0), today=lambda: TODAY)])
+        unsent = TestClient(refused).get(f"/api/v1/cards/{CARD}", headers={
+            "Authorization": f"Bearer {secrets['own']}"}).json()
+        assert unsent["visits_available"] is False and "401" in unsent["visits_reason"]
         assert [(v["ma_lk"], v["diagnosis"], v["appraisal"]) for v in body["visits"]] == [
             ("W2", "J06", "ACCEPT"), ("W1", "J06", "ACCEPT")]
     finally:

@@ -14,6 +14,7 @@ from aiohttp.test_utils import TestClient, TestServer
 from faust.web.exceptions import ServiceUnavailable
 from yarl import URL
 
+from streams.internal import HEADER
 from streams.worker import history as hist
 from streams.worker.history_page import add_history_page, history_payload
 
@@ -31,11 +32,14 @@ def visit(claim_id: str, day: int, *, facility: str = "79001", legacy: bool = Fa
                          "hits": [{"code": "X"}]}}
 
 
+SECRET = "s3cret-for-the-test"
+
+
 def make_app() -> tuple[faust.App, Any]:
     app = faust.App("history-web-test", broker="kafka://127.0.0.1:1", store="memory://",
                     web_enabled=True, web_host="127.0.0.1", web_port=36999)
     table = app.Table("history", key_type=bytes, value_type=bytes, partitions=4)
-    add_history_page(app, table)
+    add_history_page(app, table, SECRET)
     return app, table
 
 
@@ -45,13 +49,15 @@ def web_app(app: faust.App) -> web.Application:
     return application
 
 
-def get(app: faust.App, *paths: str) -> list[tuple[int, Any]]:
+def get(app: faust.App, *paths: str, secret: str | None = SECRET) -> list[tuple[int, Any]]:
     """Status and JSON body of each GET, in one event loop (the aiohttp app is bound to it)."""
+    headers = {HEADER: secret} if secret is not None else {}
+
     async def call() -> list[tuple[int, Any]]:
         async with TestClient(TestServer(web_app(app))) as client:
             out = []
             for path in paths:
-                answer = await client.get(path)
+                answer = await client.get(path, headers=headers)
                 out.append((answer.status, await answer.json()))
             return out
 
@@ -91,6 +97,16 @@ def test_owner_answers_from_its_table(monkeypatch: pytest.MonkeyPatch) -> None:
     assert asked == [("history", b"9900000001"), ("history", b"9900000002")]
 
 
+@pytest.mark.parametrize("secret", [None, "", "wrong", SECRET + "x"])
+def test_without_the_secret_no_history_is_shown(monkeypatch: pytest.MonkeyPatch,
+                                                secret: str | None) -> None:
+    app, table = make_app()
+    table.data[b"9900000001"] = hist.dumps([visit("A", 1)])
+    monkeypatch.setattr(app.router, "key_store", lambda *_a: URL("http://127.0.0.1:36999"))
+    [(status, body)] = get(app, "/history/9900000001", secret=secret)
+    assert status == 401 and body["error"] == "unauthorized" and "visits" not in body
+
+
 def test_bad_person_key_is_400(monkeypatch: pytest.MonkeyPatch) -> None:
     app, _table = make_app()
     monkeypatch.setattr(app.router, "key_store", lambda *_a: URL("http://127.0.0.1:36999"))
@@ -103,8 +119,8 @@ def test_other_owner_gets_the_request(monkeypatch: pytest.MonkeyPatch) -> None:
     table.data[b"9900000001"] = hist.dumps([visit("LOCAL", 1)])  # must not be answered here
 
     async def owner_page(request: web.Request) -> web.Response:
-        return web.json_response({"person_key": request.match_info["key"],
-                                  "visits": [], "owner": True})
+        return web.json_response({"person_key": request.match_info["key"], "visits": [],
+                                  "owner": request.headers.get(HEADER) == SECRET})
 
     async def call() -> tuple[int, Any]:
         owner = web.Application()
@@ -113,7 +129,7 @@ def test_other_owner_gets_the_request(monkeypatch: pytest.MonkeyPatch) -> None:
             monkeypatch.setattr(app.router, "key_store",
                                 lambda *_a: URL(f"http://127.0.0.1:{other.port}"))
             async with TestClient(TestServer(web_app(app))) as client:
-                answer = await client.get("/history/9900000001")
+                answer = await client.get("/history/9900000001", headers={HEADER: SECRET})
                 result = answer.status, await answer.json()
             await app.http_client.close()  # faust's forwarding session
             return result
@@ -131,3 +147,16 @@ def test_no_assignment_yet_is_503(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(app.router, "route_req", unavailable)
     [(status, _body)] = get(app, "/history/9900000001")
     assert status == 503
+
+
+def test_the_secret_file_is_made_once_private_and_shared(tmp_path: Any) -> None:
+    from streams.internal import history_secret
+    from streams.settings import Settings
+
+    settings = Settings(state_dir=tmp_path)
+    first = history_secret(settings)
+    assert len(first) == 64 and history_secret(settings) == first  # the portal reads the same
+    path = tmp_path / "worker-history.secret"
+    assert path.stat().st_mode & 0o077 == 0
+    given = Settings(state_dir=tmp_path, worker_history_secret="from-settings")
+    assert history_secret(given) == "from-settings"
