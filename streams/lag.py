@@ -118,18 +118,23 @@ class LagMonitor:
             counter.inc(at - before)
 
     def start(self) -> LagMonitor:
-        """The first reading now, in the caller (the process's start: consumed_total counts
-        from there; read later in the thread, a group that committed everything meanwhile
-        would show no throughput at all), then one every ``lag_interval_seconds``."""
-        def read() -> None:
+        """Read in a daemon thread: first until a reading succeeds, at once again after each
+        failure (on a fresh broker the group coordinator, __consumer_offsets, takes seconds to
+        appear, and consumed_total counts from the first reading: one taken after the worker
+        had committed everything would show no throughput at all), then one reading every
+        ``lag_interval_seconds``."""
+        def read() -> bool:
             try:
                 self.read()
+                return True
             except Exception as exc:  # broker down: keep the last values, try again
                 log.warning("consumer lag not read: %s", exc)
-
-        read()
+                return False
 
         def run() -> None:
+            first = time.monotonic()
+            while not self._stop.is_set() and not read() and time.monotonic() - first < 60:
+                self._stop.wait(0.2)
             while not self._stop.wait(self._settings.lag_interval_seconds):
                 read()
             for client in self._clients.values():

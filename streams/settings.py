@@ -121,6 +121,11 @@ class Settings(BaseSettings):
                                         "(422), never left to stall")
     portal_parse_workers: int = Field(2, ge=1, description="Requests parsed at once (the rest "
                                       "wait): a hostile body cannot take every thread")
+    portal_parse_processes: bool = Field(True, description="Parse submissions in "
+                                         "portal_parse_workers processes (spawned at start), "
+                                         "not threads: a large body then leaves other "
+                                         "requests their core and its memory goes with the "
+                                         "process (streams/portal/parsepool.py)")
 
     # --- web app (hireview console: appraisers' console, later fund and ops pages) ----------
     web_host: str = Field("127.0.0.1", description="Bind address of the web app")

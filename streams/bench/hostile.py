@@ -44,10 +44,13 @@ def hostile_app() -> FastAPI:
     from streams.portal.memory import limit_arenas
 
     limit_arenas()  # as ``hireview portal`` does
+    from streams.portal.run import parse_pool
+
     settings = Settings.load()
     return create_portal(settings, publish=lambda records: None,
                          receipts=ReceiptStore(lambda items: None), results=_Results(),
-                         credentials=Credentials.load(settings.portal_credentials))
+                         credentials=Credentials.load(settings.portal_credentials),
+                         parser=parse_pool(settings))  # as ``hireview portal`` parses
 
 
 def _bodies() -> dict[str, tuple[bytes, str]]:

@@ -23,6 +23,7 @@ from streams.portal.errors import Finding, finding
 from streams.portal.intake import ClaimResult, PortalInputError, parse_envelope, parse_json_claim
 from streams.portal.intake.limits import Budget, Limits, OverLimit, check_json
 from streams.portal.memory import release_memory
+from streams.portal.parsepool import ParsePool
 
 XML_TYPES = ("application/xml", "text/xml")
 MAX_JSON_CLAIMS = Limits().claims  # the default of portal_max_claims (OpenAPI's maxItems)
@@ -48,23 +49,46 @@ def refusal(exc: PortalInputError) -> Refused:
     return Refused(exc.status, exc.reason, str(exc), field=exc.field, limit=exc.limit)
 
 
-def parse_body(body: bytes, ctype: str, cred: Credential, access: Access,
-               max_bytes: int, limits: Limits | None = None
-               ) -> tuple[list[ClaimResult], list[Finding]]:
-    """The claims of ``body`` (``ctype`` already checked) and the envelope's own findings,
-    within ``limits`` (``OverLimit`` answers 413/422 naming the field and the limit)."""
+Parsed = tuple[list[ClaimResult], list[Finding], str]  # claims, envelope findings, MACSKCB
+
+
+def parse_pure(body: bytes, ctype: str, own: str | None, max_bytes: int,
+               limits: Limits | None = None) -> Parsed:
+    """The claims of ``body`` (``ctype`` already checked), the envelope's own findings and the
+    facility it names ("" for JSON), within ``limits``; no access check (``own``: a facility
+    key's code, the facility of JSON claims). Pure: it may run in a parser process."""
     limits = limits or Limits()
     budget = limits.budget()
     try:
         if ctype in XML_TYPES:
-            return _xml(body, cred, access, max_bytes, limits, budget)
-        return _json(body, cred, limits, budget), []
+            return _xml(body, max_bytes, limits, budget)
+        return _json(body, own, limits, budget), [], ""
     except PortalInputError as exc:
         raise refusal(exc) from None
 
 
-def _xml(body: bytes, cred: Credential, access: Access, max_bytes: int, limits: Limits,
-         budget: Budget) -> tuple[list[ClaimResult], list[Finding]]:
+def parse_outcome(body: bytes, ctype: str, own: str | None, max_bytes: int,
+                  limits: Limits) -> tuple[Any, ...]:
+    """:func:`parse_pure` for a parser process: a refusal comes back as data (an exception
+    with keyword arguments does not survive pickling)."""
+    try:
+        return ("ok", *parse_pure(body, ctype, own, max_bytes, limits))
+    except Refused as exc:
+        return ("refused", exc.status, exc.reason, exc.detail, exc.field, exc.limit)
+
+
+def parse_body(body: bytes, ctype: str, cred: Credential, access: Access,
+               max_bytes: int, limits: Limits | None = None
+               ) -> tuple[list[ClaimResult], list[Finding]]:
+    """:func:`parse_pure` and the access check on the envelope's facility, in this process."""
+    own = cred.scope if cred.role == "facility" else None
+    claims, findings, facility = parse_pure(body, ctype, own, max_bytes, limits)
+    if facility:
+        access.require(cred, facility, "submit for")
+    return claims, findings
+
+
+def _xml(body: bytes, max_bytes: int, limits: Limits, budget: Budget) -> Parsed:
     envelope = parse_envelope(body, max_bytes=max_bytes, limits=limits, budget=budget)
     if not _FACILITY(envelope.facility):
         # Not an authorisation question: the envelope does not say whose claims these are.
@@ -72,11 +96,10 @@ def _xml(body: bytes, cred: Credential, access: Access, max_bytes: int, limits: 
             f"{envelope.facility[:20]!r} is not a 5-character facility code")
         raise Refused(400, "invalid_envelope", f"THONGTINDONVI/MACSKCB {said}: the envelope "
                       "must name the facility that sends it", field="MACSKCB")
-    access.require(cred, envelope.facility, "submit for")
-    return envelope.claims, envelope.findings
+    return envelope.claims, envelope.findings, envelope.facility
 
 
-def _json(body: bytes, cred: Credential, limits: Limits, budget: Budget) -> list[ClaimResult]:
+def _json(body: bytes, own: str | None, limits: Limits, budget: Budget) -> list[ClaimResult]:
     # Counted before decoding (bytes.count is C-fast, and decoding holds the GIL): an upper
     # bound on keys and items, so 10^6 keys are refused before a dict of them is built.
     values = body.count(b":") + body.count(b",")
@@ -95,7 +118,6 @@ def _json(body: bytes, cred: Credential, limits: Limits, budget: Budget) -> list
         raise OverLimit(413, "too_many_claims", "$", limits.claims, f"{len(items)} claims "
                         "(as an XML envelope's SOLUONGHOSO)")
     check_json(data, limits)
-    own = cred.scope if cred.role == "facility" else None
     claims = []
     for index, item in enumerate(items, 1):
         budget.check(f"$[{index - 1}]")
@@ -112,10 +134,11 @@ def _json(body: bytes, cred: Credential, limits: Limits, budget: Budget) -> list
 
 async def read_claims(request: Request, cred: Credential, access: Access,
                       max_bytes: int, limits: Limits | None = None,
-                      gate: asyncio.Semaphore | None = None
+                      gate: asyncio.Semaphore | None = None, pool: ParsePool | None = None
                       ) -> tuple[list[ClaimResult], list[Finding]]:
     """The request's claims, every facility they name checked against ``cred``. ``gate``
-    bounds how many requests parse at once (the others wait, not the event loop)."""
+    bounds how many requests parse at once (the others wait, not the event loop); ``pool``
+    parses in processes (streams/portal/parsepool.py), else a thread of this one does."""
     ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if ctype not in XML_TYPES and ctype != "application/json":
         raise Refused(415, "unsupported_media_type",
@@ -123,8 +146,15 @@ async def read_claims(request: Request, cred: Credential, access: Access,
     body = await read_limited(request, max_bytes)
     try:
         async with gate or _NO_GATE:
-            claims, envelope_findings = await run_in_threadpool(parse_body, body, ctype, cred,
-                                                                access, max_bytes, limits)
+            if pool is not None:
+                own = cred.scope if cred.role == "facility" else None
+                claims, envelope_findings, facility = await pool.parse(
+                    body, ctype, own, max_bytes, limits or Limits())
+                if facility:
+                    access.require(cred, facility, "submit for")
+            else:
+                claims, envelope_findings = await run_in_threadpool(
+                    parse_body, body, ctype, cred, access, max_bytes, limits)
     except Refused:
         if len(body) > _BIG:
             del body

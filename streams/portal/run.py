@@ -23,6 +23,7 @@ from streams.portal.access import GuardedClickHouse, NotDelivered, Unavailable
 from streams.portal.api.summaries import ClickHouseSums, summaries_router
 from streams.portal.auth import Credentials
 from streams.portal.intake.limits import Limits
+from streams.portal.parsepool import ParsePool
 from streams.portal.receipts import kafka_writer, load_receipts
 from streams.portal.service import create_portal
 from streams.scrape import scrape_host, scrape_target
@@ -166,6 +167,15 @@ def feed_state(feed: Any) -> Callable[[], dict[str, Any]]:
     return state
 
 
+def parse_pool(settings: Settings) -> ParsePool | None:
+    """The parser processes (``portal_parse_processes``), started before the port opens."""
+    if not settings.portal_parse_processes:
+        return None
+    pool = ParsePool(settings.portal_parse_workers)
+    pool.warm()
+    return pool
+
+
 def build_portal(settings: Settings) -> FastAPI:
     """The portal app on the real Kafka and ClickHouse (topics created when missing)."""
     from streams.fund.notices.db import ServerDb
@@ -207,8 +217,9 @@ def build_portal(settings: Settings) -> FastAPI:
     check = Precheck(current_engine(settings), feed.catalog, feed.cards, history, receipts,
                      results, settings.portal_max_body_mb * 1024 * 1024,
                      Limits.from_settings(settings))
+    parser = parse_pool(settings)
     app = create_portal(settings, publish=KafkaPublisher(settings, kafka, codec),
-        receipts=receipts, results=results,
+        receipts=receipts, results=results, parser=parser,
         credentials=Credentials.load(settings.portal_credentials, register),
         routers=(health_router(kafka_check(kafka), feed_state(feed), reference=watch),
                  precheck_router(check), cards_router(feed.cards, history),

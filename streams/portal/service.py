@@ -49,6 +49,7 @@ from streams.portal.intake import ClaimResult, catalogue_rows, stamp
 from streams.portal.intake.limits import Limits
 from streams.portal.memory import release_memory
 from streams.portal.openapi import install_document
+from streams.portal.parsepool import ParsePool
 from streams.portal.reading import CLAIMS_BODY, read_claims
 from streams.portal.receipts import Receipt, ReceiptStore, ReceiptWriteFailed, receipt_id
 from streams.portal.roles import may, who_may
@@ -93,9 +94,10 @@ class _Outcome:
 def create_portal(settings: Settings, *, publish: Publish, receipts: ReceiptStore,
                   results: Results, credentials: Credentials,
                   routers: Sequence[Callable[[Access], APIRouter]] = (),
-                  metrics: Metrics | None = None) -> FastAPI:
+                  metrics: Metrics | None = None, parser: ParsePool | None = None) -> FastAPI:
     """The portal; each of ``routers`` builds more endpoints on the same access checks.
-    ``metrics`` (the portal's, ``Metrics.portal()``) count requests and failed writes."""
+    ``metrics`` (the portal's, ``Metrics.portal()``) count requests and failed writes;
+    ``parser`` parses submissions in processes (else in threads of this one)."""
     app = FastAPI(title="hireview reception portal", version="1")
     metrics = metrics or Metrics.portal()
     install_metrics(app, metrics)
@@ -188,7 +190,7 @@ def create_portal(settings: Settings, *, publish: Publish, receipts: ReceiptStor
         cred = authenticate(request)
         sent = backfill_time(sent_at, datetime.now(UTC))
         claims, envelope_findings = await read_claims(request, cred, access, max_bytes, limits,
-                                                      gate)
+                                                      gate, parser)
         if sent is not None:
             log.info("backfill: %s (%s %s) sends %d claims first sent %s", cred.name,
                      cred.role, cred.scope, len(claims), sent.isoformat())
