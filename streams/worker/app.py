@@ -265,13 +265,15 @@ def create_app(settings: Settings, codec: Codec, ref: Enrichment, metrics: Metri
                 yield None
                 continue
             before = hist.loads(visits.get(msg.key))
-            after, amended = amend_visit(before, (a.facility, a.claim_id, a.version), a.hit,
-                                         datetime.now(UTC))
-            metrics.amendments_total.labels(a.hit.code, str(amended is not None).lower()).inc()
-            if amended is not None:
+            after, decision, result = amend_visit(
+                before, (a.facility, a.claim_id, a.version), a.hit, datetime.now(UTC))
+            applied = result == "applied"
+            metrics.amendments_total.labels(a.hit.code, str(applied).lower()).inc()
+            if applied:
                 visits[msg.key] = hist.dumps(after)
-                await emit(msg.key, amended)
                 metrics.rule_hits_total.labels(a.hit.code).inc()
+            if decision is not None:
+                await emit(msg.key, decision)
             yield None
 
     @app.agent(reviews, concurrency=1, supervisor_strategy=CrashingSupervisor)

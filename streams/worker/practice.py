@@ -19,7 +19,7 @@ from typing import Any, Protocol
 
 import orjson
 
-from rules.base import Hit, Severity
+from rules.base import Hit, Params, Severity
 from rules.engine import Engine
 
 Record = dict[str, Any]
@@ -120,8 +120,12 @@ def on_shift(store: Store, shift: Record, engine: Engine, now: float) -> list[Am
     so a busy practitioner's shift is compared with that day's work only. An index (key
     ``practitioner|days``) records when each day was last touched (``now``, epoch seconds); days
     untouched for the rule's ``keep_days`` are deleted. By arrival, not by the shifts' own
-    times: claims of other persons come from other partitions, out of time order. A shift seen
-    before (at-least-once redelivery) changes nothing.
+    times: claims of other persons come from other partitions, out of time order.
+
+    A shift seen before (at-least-once redelivery) changes no bucket but gets its amendments
+    again: a crash can land the bucket's changelog write and lose the amendment sends, and the
+    amendment agent drops a hit a decision already carries. It is compared with the shifts filed
+    before it, as on its first delivery.
     """
     found_rule = engine.shift_rule(shift["service_date"])
     if found_rule is None:
@@ -133,28 +137,45 @@ def on_shift(store: Store, shift: Record, engine: Engine, now: float) -> list[Am
     index: dict[str, float] = orjson.loads(raw_index) if raw_index else {}
     found: dict[tuple[str, str, int], tuple[Record, Hit, Hit]] = {}
     buckets = []
+    redelivered = False
     for day in _days(shift):
         key = _bucket_key(who, day)
         raw = store.get(key)
         bucket = _load_bucket(raw)
-        if any(_identity(s) == me for s in bucket):
-            return []
+        at = next((i for i, s in enumerate(bucket) if _identity(s) == me), None)
+        if at is not None:
+            redelivered, bucket = True, bucket[:at]
         for other, hit_mine, hit_other in rule.overlaps(shift, bucket, p):
             found.setdefault(_identity(other), (other, hit_mine, hit_other))
         buckets.append((day, key, raw))
+    if not redelivered:
+        _file(store, shift, buckets, index, index_key, rule.keep_days(p), now)
+    return _amendments(shift, found, p)
+
+
+def _file(store: Store, shift: Record, buckets: list[tuple[date, bytes, bytes | None]],
+          index: dict[str, float], index_key: bytes, keep_days: float, now: float) -> None:
+    """Append ``shift`` to its day buckets; refresh and expire the practitioner's day index."""
+    who = shift["practitioner"]
     mine = dump_shift(shift)
     touched = False  # the index is rewritten only when it changes by more than an hour
     for day, key, raw in buckets:  # append without re-serialising the bucket: raw JSON lists
         store[key] = raw[:-1] + b"," + mine + b"]" if raw else b"[" + mine + b"]"
         if now - index.get(day.isoformat(), float("-inf")) > _TOUCH_SECONDS:
             index[day.isoformat()], touched = now, True
-    horizon = now - rule.keep_days(p) * 86400.0
+    horizon = now - keep_days * 86400.0
     for day_text in [d for d, seen in index.items() if seen < horizon]:
         del store[f"{who}|{day_text}".encode()]
         del index[day_text]
         touched = True
     if touched:
         store[index_key] = orjson.dumps(index)
+
+
+def _amendments(shift: Record, found: dict[tuple[str, str, int], tuple[Record, Hit, Hit]],
+                p: Params) -> list[Amendment]:
+    """Two amendments per overlap: one for each claim of the pair."""
+    me = _identity(shift)
     amendments = []
     for other, hit_mine, hit_other in found.values():
         # Each claim's hit under the go-live mode of its own facility.

@@ -152,20 +152,23 @@ def _verdict(decision: Record) -> tuple[Any, ...]:
 
 def amend_visit(
     visits: list[hist.Visit], target: tuple[str, str, int], hit: Hit, at: datetime
-) -> tuple[list[hist.Visit], Record | None]:
+) -> tuple[list[hist.Visit], Record | None, str]:
     """Add a partner's ``hit`` to the decision of claim version ``target`` in ``visits``.
 
-    Returns the new visits and the amended decision; ``None`` when the claim is not (or no
-    longer) in the history, or already carries the same hit (a redelivered amendment).
+    Returns ``(visits, decision to emit, result)``. Results: ``applied`` (a new revision);
+    ``replayed`` (the decision already carries the hit: a redelivered amendment, whose decision
+    is emitted again because the crash may have come between the history's write and the emit;
+    the same revision collapses downstream); ``unknown_claim`` (not, or no longer, in the
+    history), with no decision.
     """
     visit = hist.find(visits, target)
     if visit is None:
-        return visits, None
+        return visits, None, "unknown_claim"
     earlier = visit["decision"]
     if any(h["code"] == hit.code and h["inputs"] == hit.inputs for h in earlier["hits"]):
-        return visits, None
+        return visits, earlier, "replayed"
     amended = amend(earlier, [hit], at)
-    return hist.replace_decision(visits, amended), amended
+    return hist.replace_decision(visits, amended), amended, "applied"
 
 
 def process(

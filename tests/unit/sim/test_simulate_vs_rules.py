@@ -46,9 +46,10 @@ def run_rules(sim: Simulation) -> dict[Key, dict[str, object]]:
             # The amendment agent, on the person's partition:
             for a in practice.on_shift(schedules, shift, ref.engine, NOW.timestamp()):
                 target = (a.facility, a.claim_id, a.version)
-                visits, amended = amend_visit(hist.loads(stored[a.person_key]), target, a.hit,
-                                              NOW)
-                if amended is not None:
+                visits, amended, result = amend_visit(hist.loads(stored[a.person_key]), target,
+                                                      a.hit, NOW)
+                if result == "applied":
+                    assert amended is not None
                     stored[a.person_key] = hist.dumps(visits)
                     decisions[target] = amended
     return decisions

@@ -76,7 +76,12 @@ def test_overlap_across_facilities_amends_both_claims_once(engine: Engine) -> No
     assert on_a.hit.inputs["overlap_from"] == "2025-03-01 09:05:00"
     assert practice.Amendment.loads(on_a.dumps()) == on_a
     before = dict(store)
-    assert practice.on_shift(store, wire, engine, T0 + 5) == []  # redelivered shift
+    # Redelivered (a crash after the bucket's write, before the amendments were acknowledged):
+    # the same amendments again, the buckets unchanged.
+    assert practice.on_shift(store, wire, engine, T0 + 5) == found
+    assert store == before
+    # A's redelivery is compared with what was filed before it: nothing, as the first time.
+    assert practice.on_shift(store, ktv01(a, engine), engine, T0 + 6) == []
     assert store == before
     assert set(store) == {b"KTV01|2025-03-01", b"KTV01|days"}  # one day bucket, its index
 
@@ -119,15 +124,16 @@ def test_amendment_reaches_the_claims_decision_once() -> None:
     practice.on_shift(store, ktv01(a, engine), engine, T0)
     found = practice.on_shift(store, ktv01(b, engine), engine, T0)
     on_a = next(x for x in found if x.claim_id == "A1")
-    visits, amended = amend_visit(out.visits, ("79001", "A1", 1), on_a.hit, NOW)
-    assert amended is not None
+    visits, amended, result = amend_visit(out.visits, ("79001", "A1", 1), on_a.hit, NOW)
+    assert result == "applied" and amended is not None
     assert amended["revision"] == 2 and amended["outcome"] == "WARN"
     assert [h["code"] for h in amended["hits"]] == ["XC03"]
     assert visits[0]["decision"] == amended
-    same, none = amend_visit(visits, ("79001", "A1", 1), on_a.hit, NOW)
-    assert none is None and same is visits
-    _, missing = amend_visit(visits, ("79001", "ZZ", 1), on_a.hit, NOW)
-    assert missing is None
+    # Redelivered: no new revision, but the decision again (its emit may be what was lost).
+    same, again, result = amend_visit(visits, ("79001", "A1", 1), on_a.hit, NOW)
+    assert result == "replayed" and same is visits and again == amended
+    _, missing, result = amend_visit(visits, ("79001", "ZZ", 1), on_a.hit, NOW)
+    assert missing is None and result == "unknown_claim"
 
 
 def test_shifts_are_kept_by_arrival_not_by_their_own_times(engine: Engine) -> None:
